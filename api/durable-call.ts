@@ -1,0 +1,50 @@
+import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import type { SearchAttributePair } from '@temporalio/common';
+import { TaskQueue } from '../temporal/task-queues';
+import type { GatewayMetrics } from '../observability/metrics';
+
+/**
+ * Runs one request workflow and waits for its result.
+ *
+ * Mechanism: eager start + result. The API process runs a worker on the interactive task queue
+ * on the same NativeConnection, so the server hands the first workflow task straight back to
+ * this process (no matching hop), and the provider activity is dispatched eagerly to the same
+ * worker. See README "Why eager start" for the measurements behind this choice.
+ *
+ * Idempotent ids: a running execution is joined (`USE_EXISTING`); a closed one is not re-run
+ * (`REJECT_DUPLICATE`): its stored result (or failure) is returned instead, so the provider is
+ * called once per key within the namespace's retention.
+ */
+export async function executeRequestWorkflow<R>(
+  deps: { temporal: Client; metrics: GatewayMetrics },
+  opts: {
+    workflowType: string;
+    workflowId: string;
+    idempotent: boolean;
+    input: unknown;
+    searchAttributes: SearchAttributePair[];
+    timeoutMs: number;
+    kind: string;
+  },
+): Promise<R> {
+  const started = performance.now();
+  try {
+    const handle = await deps.temporal.workflow.start(opts.workflowType, {
+      taskQueue: TaskQueue.Interactive,
+      workflowId: opts.workflowId,
+      args: [opts.input],
+      requestEagerStart: true,
+      workflowIdConflictPolicy: opts.idempotent ? 'USE_EXISTING' : 'FAIL',
+      workflowIdReusePolicy: opts.idempotent ? 'REJECT_DUPLICATE' : 'ALLOW_DUPLICATE',
+      workflowExecutionTimeout: opts.timeoutMs,
+      typedSearchAttributes: opts.searchAttributes,
+    });
+    deps.metrics.workflowStart.observe({ kind: opts.kind }, (performance.now() - started) / 1000);
+    return (await handle.result()) as R;
+  } catch (err) {
+    if (opts.idempotent && err instanceof WorkflowExecutionAlreadyStartedError) {
+      return (await deps.temporal.workflow.getHandle(opts.workflowId).result()) as R;
+    }
+    throw err;
+  }
+}

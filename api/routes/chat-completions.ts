@@ -1,0 +1,64 @@
+import type { Request, Response } from 'express';
+import type { KeyRecord } from '../../db/keys';
+import { planRoute } from '../../config/route-plan';
+import type { ChatRequest } from '../../providers/types';
+import { SA } from '../../temporal/search-attributes';
+import { WorkflowIdPrefix, chatWorkflowId } from '../../temporal/workflow-ids';
+import type { ChatWorkflowInput, ChatWorkflowResult } from '../../workflows/types';
+import type { ApiDeps } from '../deps';
+import { executeRequestWorkflow } from '../durable-call';
+import { idempotentId } from '../idempotency';
+import { attemptTimeoutMs, resolveModel } from '../resolve-model';
+import { streamChat } from '../stream-chat';
+import { chatRequestSchema } from '../validation/chat-request-schema';
+import { validateBody } from '../validation/validate';
+import { recordUsage, setServedHeaders } from './served';
+
+/**
+ * POST /v1/chat/completions. `stream: true` takes the fast path (no Temporal); everything else
+ * is one durable workflow per request.
+ */
+export function chatCompletions(deps: ApiDeps) {
+  return async function chatCompletionsHandler(req: Request, res: Response): Promise<void> {
+    res.locals.route = '/v1/chat/completions';
+    const body = validateBody(chatRequestSchema, req.body) as ChatRequest;
+    const route = resolveModel(deps.config, body.model, 'chat');
+    res.locals.model = route.name;
+    const plan = planRoute(deps.config, route);
+    const key = res.locals.key as KeyRecord;
+
+    if (body.stream) {
+      await streamChat(deps, req, res, { request: body, plan, requestId: res.locals.requestId as string });
+      return;
+    }
+
+    const { stream: _stream, stream_options: _streamOptions, ...request } = body;
+    const requestId = res.locals.requestId as string;
+    const idemId = await idempotentId(req, { pool: deps.pool, keyId: key.id, prefix: WorkflowIdPrefix.Chat, body: request });
+    const input: ChatWorkflowInput = {
+      requestId,
+      caller: { tenantId: key.tenantId, keyId: key.id },
+      plan,
+      retry: deps.config.retry,
+      attemptTimeoutMs: attemptTimeoutMs(deps.config, plan.map((a) => a.provider)),
+      request: request as ChatRequest,
+    };
+    const result = await executeRequestWorkflow<ChatWorkflowResult>(deps, {
+      workflowType: 'chatCompletionWorkflow',
+      workflowId: idemId ?? chatWorkflowId(requestId),
+      idempotent: idemId !== undefined,
+      input,
+      searchAttributes: [
+        { key: SA.Tenant, value: key.tenantId },
+        { key: SA.KeyId, value: key.id },
+        { key: SA.Model, value: route.name },
+        { key: SA.RequestKind, value: 'chat' },
+      ],
+      timeoutMs: 10 * 60_000,
+      kind: 'chat',
+    });
+    setServedHeaders(res, result);
+    recordUsage(deps.metrics, result.served, result.response.usage, 'chat');
+    res.json(result.response);
+  };
+}

@@ -1,0 +1,27 @@
+import type { Response } from 'express';
+import type { RouteAttempt } from '../../config/route-plan';
+import type { GatewayMetrics } from '../../observability/metrics';
+import type { CallResult } from '../../workflows/types';
+
+/** Tells the client (and the metrics middleware) which deployment answered. */
+export function setServedHeaders<T>(res: Response, result: CallResult<T>): void {
+  res.locals.provider = result.served.provider;
+  res.setHeader('x-switchyard-provider', result.served.provider);
+  res.setHeader('x-switchyard-model', result.served.model);
+  res.setHeader('x-switchyard-fallbacks', String(result.fallbacks));
+}
+
+/** Token usage per request, after the OpenTelemetry GenAI conventions. */
+export function recordUsage(
+  metrics: GatewayMetrics,
+  served: RouteAttempt,
+  usage: { prompt_tokens?: number; completion_tokens?: number } | undefined | null,
+  operation: 'chat' | 'embeddings',
+): void {
+  if (!usage) return;
+  const labels = { gen_ai_request_model: served.model, gen_ai_provider_name: served.provider };
+  if (usage.prompt_tokens !== undefined) metrics.tokenUsage.observe({ ...labels, gen_ai_token_type: 'input' }, usage.prompt_tokens);
+  if (operation === 'chat' && usage.completion_tokens !== undefined) {
+    metrics.tokenUsage.observe({ ...labels, gen_ai_token_type: 'output' }, usage.completion_tokens);
+  }
+}

@@ -1,0 +1,33 @@
+/**
+ * `npm run api`: the HTTP front door against an existing Temporal cluster and Postgres
+ * (TEMPORAL_ADDRESS and DATABASE_URL required). It also polls the interactive task queue, which
+ * is what lets requests start eagerly; set SWITCHYARD_API_WORKER=false to serve HTTP only.
+ */
+import { Runtime, DefaultLogger } from '@temporalio/worker';
+import { startGateway } from '../server/start-gateway';
+import { loadSettings, onShutdown, say } from './common';
+
+async function main(): Promise<void> {
+  const { env, config, logger } = loadSettings();
+  if (!env.TEMPORAL_ADDRESS || !env.DATABASE_URL) throw new Error('npm run api needs TEMPORAL_ADDRESS and DATABASE_URL (npm start runs embedded ones)');
+  if (!env.SWITCHYARD_ADMIN_TOKEN) say('SWITCHYARD_ADMIN_TOKEN is not set: the admin API is closed');
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const gateway = await startGateway({
+    config,
+    databaseUrl: env.DATABASE_URL,
+    temporal: { address: env.TEMPORAL_ADDRESS, namespace: env.TEMPORAL_NAMESPACE, apiKey: env.TEMPORAL_API_KEY, tls: env.TEMPORAL_TLS },
+    roles: { api: true, worker: env.SWITCHYARD_API_WORKER ?? true },
+    host: env.HOST,
+    port: env.PORT,
+    adminToken: env.SWITCHYARD_ADMIN_TOKEN,
+    keyCacheTtlMs: env.SWITCHYARD_KEY_CACHE_TTL_MS,
+    logger,
+  });
+  say(`API listening on ${gateway.url}`);
+  onShutdown(() => gateway.stop(), say);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`switchyard api: failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

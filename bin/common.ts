@@ -1,0 +1,46 @@
+import path from 'node:path';
+import { ConfigError, loadConfigFile } from '../config/load-config';
+import type { GatewayConfig } from '../config/gateway-config';
+import { readRuntimeEnv, type RuntimeEnv } from '../config/runtime-env';
+import { createLogger, type Logger } from '../observability/logger';
+
+/** The repository root, from the sources or from dist/. */
+export const PROJECT_ROOT = path.resolve(__dirname, '..', __dirname.includes(`${path.sep}dist${path.sep}`) ? '..' : '');
+
+/** Parses environment and config file, or exits with a message naming the bad field. */
+export function loadSettings(): { env: RuntimeEnv; config: GatewayConfig; logger: Logger } {
+  try {
+    const env = readRuntimeEnv();
+    const logger = createLogger({ level: env.LOG_LEVEL });
+    const config = loadConfigFile(path.resolve(env.SWITCHYARD_CONFIG));
+    return { env, config, logger };
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`switchyard: invalid configuration: ${err.message}\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw err;
+  }
+}
+
+/** Runs `stop` once on SIGINT/SIGTERM, then exits; a second signal exits at once. */
+export function onShutdown(stop: () => Promise<void>, log: (line: string) => void): void {
+  let stopping = false;
+  const handler = (signal: NodeJS.Signals): void => {
+    if (stopping) process.exit(130);
+    stopping = true;
+    log(`${signal} received: stopping…`);
+    stop()
+      .then(() => process.exit(0))
+      .catch((err: unknown) => {
+        process.stderr.write(`switchyard: error while stopping: ${err instanceof Error ? err.message : String(err)}\n`);
+        process.exit(1);
+      });
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+}
+
+export function say(line: string): void {
+  process.stderr.write(`[switchyard] ${line}\n`);
+}

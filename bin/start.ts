@@ -1,0 +1,77 @@
+/**
+ * `npm start`: the whole gateway on embedded defaults. Starts Postgres and a Temporal dev
+ * server under the data folder (unless DATABASE_URL / TEMPORAL_ADDRESS name existing ones),
+ * then the worker and the API in this one process.
+ */
+import path from 'node:path';
+import { Runtime, DefaultLogger } from '@temporalio/worker';
+import { createPool } from '../db/pool';
+import { migrate } from '../db/migrate';
+import { startEmbeddedInfra } from '../server/embedded-infra';
+import { ensureDevCredentials } from '../server/first-run-credentials';
+import { startGateway } from '../server/start-gateway';
+import { PROJECT_ROOT, loadSettings, onShutdown, say } from './common';
+
+async function main(): Promise<void> {
+  const { env, config, logger } = loadSettings();
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const dataDir = path.resolve(PROJECT_ROOT, env.SWITCHYARD_DATA_DIR);
+  const infra = await startEmbeddedInfra({
+    dataDir,
+    projectRoot: PROJECT_ROOT,
+    databaseUrl: env.DATABASE_URL,
+    temporalAddress: env.TEMPORAL_ADDRESS,
+    namespace: env.TEMPORAL_NAMESPACE,
+    temporalPort: env.TEMPORAL_PORT,
+    temporalUiPort: env.TEMPORAL_UI_PORT,
+    log: say,
+  });
+  try {
+    let adminToken = env.SWITCHYARD_ADMIN_TOKEN;
+    let credentials: Awaited<ReturnType<typeof ensureDevCredentials>> | undefined;
+    if (!adminToken) {
+      const pool = createPool(infra.databaseUrl, 1);
+      await migrate(pool);
+      credentials = await ensureDevCredentials(pool, dataDir);
+      await pool.end();
+      adminToken = credentials.adminToken;
+    }
+    say('bundling workflows and starting the worker and API…');
+    const gateway = await startGateway({
+      config,
+      databaseUrl: infra.databaseUrl,
+      temporal: { address: infra.temporalAddress, namespace: env.TEMPORAL_NAMESPACE, apiKey: env.TEMPORAL_API_KEY, tls: env.TEMPORAL_TLS },
+      roles: { api: true, worker: true },
+      host: env.HOST,
+      port: env.PORT,
+      adminToken,
+      keyCacheTtlMs: env.SWITCHYARD_KEY_CACHE_TTL_MS,
+      logger,
+    });
+    const lines = [
+      '',
+      `Switchyard is up: ${gateway.url}/v1  (OpenAI-compatible)`,
+      `  Temporal:      ${infra.temporalAddress}${infra.temporalUiUrl ? `   Web UI: ${infra.temporalUiUrl}` : ''}`,
+      `  Postgres:      ${env.DATABASE_URL ? 'DATABASE_URL' : `embedded, data in ${path.join(dataDir, 'postgres')}`}`,
+      `  Metrics:       ${gateway.url}/metrics    Health: ${gateway.url}/healthz, ${gateway.url}/readyz`,
+    ];
+    if (credentials) {
+      lines.push(`  Admin token:   ${credentials.adminToken}   (stored in ${credentials.adminTokenFile})`);
+      if (credentials.firstClientKey) lines.push(`  Client key:    ${credentials.firstClientKey}   (stored in ${credentials.clientKeyFile})`);
+    }
+    lines.push('  Ctrl-C stops everything this command started.', '');
+    process.stderr.write(lines.join('\n') + '\n');
+    onShutdown(async () => {
+      await gateway.stop();
+      await infra.stop();
+    }, say);
+  } catch (err) {
+    await infra.stop();
+    throw err;
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`switchyard: failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

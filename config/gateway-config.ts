@@ -1,0 +1,32 @@
+import type { ProviderSettings } from '../providers/types';
+
+/** One way to serve a model: a provider entry and the model name that provider knows. */
+export interface Deployment {
+  readonly provider: string;
+  readonly upstreamModel: string;
+  readonly weight: number;
+  readonly priority: number;
+}
+
+export interface ModelRoute {
+  readonly name: string;
+  readonly type: 'chat' | 'embedding';
+  readonly deployments: readonly Deployment[];
+  readonly fallbacks: readonly string[];
+}
+
+/** Retry policy for one deployment; Temporal applies it to each provider activity. */
+export interface RetrySettings {
+  readonly maxAttempts: number;
+  readonly initialIntervalMs: number;
+  readonly backoffCoefficient: number;
+  readonly maxIntervalMs: number;
+}
+
+/** Everything the gateway reads at start, parsed once and frozen. */
+export interface GatewayConfig {
+  readonly providers: ReadonlyMap<string, ProviderSettings>;
+  readonly models: ReadonlyMap<string, ModelRoute>;
+  readonly retry: RetrySettings;
+  readonly maxBodyBytes: number;
+}

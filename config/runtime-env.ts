@@ -1,0 +1,40 @@
+import { z } from 'zod';
+import { ConfigError } from './load-config';
+
+const boolFlag = z
+  .enum(['true', 'false', '1', '0'])
+  .optional()
+  .transform((v) => (v === undefined ? undefined : v === 'true' || v === '1'));
+
+const envSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  HOST: z.string().default('127.0.0.1'),
+  SWITCHYARD_CONFIG: z.string().default('switchyard.yaml'),
+  SWITCHYARD_DATA_DIR: z.string().default('.data'),
+  SWITCHYARD_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  SWITCHYARD_KEY_CACHE_TTL_MS: z.coerce.number().int().min(0).default(5_000),
+  /** Whether `npm run api` also polls the interactive task queue (needed for eager start). */
+  SWITCHYARD_API_WORKER: boolFlag,
+  DATABASE_URL: z.string().url().optional(),
+  TEMPORAL_ADDRESS: z.string().min(1).optional(),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_API_KEY: z.string().min(1).optional(),
+  TEMPORAL_TLS: boolFlag,
+  TEMPORAL_UI_PORT: z.coerce.number().int().min(1).max(65535).default(8233),
+  TEMPORAL_PORT: z.coerce.number().int().min(1).max(65535).default(7233),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+/** Process settings from the environment, parsed once at start. */
+export type RuntimeEnv = z.infer<typeof envSchema>;
+
+/** Parses the environment; throws ConfigError naming the bad variable. */
+export function readRuntimeEnv(env: Readonly<Record<string, string | undefined>> = process.env): RuntimeEnv {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ConfigError(`environment variable ${issue.path.join('.')}: ${issue.message}`);
+  }
+  return Object.freeze(parsed.data);
+}

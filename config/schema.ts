@@ -1,0 +1,73 @@
+import { z } from 'zod';
+
+/**
+ * The shape of `switchyard.yaml`. Field names are snake_case as users write them; `load-config.ts`
+ * turns the parsed file into the frozen, camelCase `GatewayConfig`.
+ */
+const providerKind = z.enum(['openai', 'azure', 'anthropic', 'bedrock']);
+
+const providerSchema = z
+  .object({
+    type: providerKind,
+    /** Literal base URL. Wins over `base_url_env`. */
+    base_url: z.string().url().optional(),
+    /** Variable holding the base URL; defaults per type (OPENAI_BASE_URL, ANTHROPIC_BASE_URL, …). */
+    base_url_env: z.string().min(1).optional(),
+    /** Variable holding the API key; defaults per type (OPENAI_API_KEY, ANTHROPIC_API_KEY, …). */
+    api_key_env: z.string().min(1).optional(),
+    /** Azure OpenAI API version (default: OPENAI_API_VERSION or 2024-10-21). */
+    api_version: z.string().min(1).optional(),
+    /** Bedrock region (default: AWS_REGION, then us-east-1). */
+    region: z.string().min(1).optional(),
+    /** Per-attempt timeout in ms (default 60000). */
+    timeout_ms: z.number().int().positive().max(600_000).optional(),
+  })
+  .strict();
+
+const deploymentSchema = z
+  .object({
+    provider: z.string().min(1),
+    model: z.string().min(1),
+    /** Relative share of first picks among deployments of equal priority (default 1). */
+    weight: z.number().positive().optional(),
+    /** Lower runs first (default 0). Equal priorities are ordered by weighted random pick. */
+    priority: z.number().int().min(0).optional(),
+  })
+  .strict();
+
+const modelSchema = z
+  .object({
+    /** `chat` (default) or `embedding`. */
+    type: z.enum(['chat', 'embedding']).optional(),
+    deployments: z.array(deploymentSchema).min(1),
+    /** Other configured model names tried, in order, after every deployment failed. */
+    fallbacks: z.array(z.string().min(1)).optional(),
+  })
+  .strict();
+
+const retrySchema = z
+  .object({
+    /** Attempts per deployment, including the first (default 3). */
+    max_attempts: z.number().int().min(1).max(10).optional(),
+    initial_interval_ms: z.number().int().min(1).optional(),
+    backoff_coefficient: z.number().min(1).max(10).optional(),
+    max_interval_ms: z.number().int().min(1).optional(),
+  })
+  .strict();
+
+export const fileConfigSchema = z
+  .object({
+    providers: z.record(z.string().regex(/^[a-z0-9][a-z0-9_-]*$/i), providerSchema),
+    models: z.record(z.string().min(1), modelSchema),
+    retry: retrySchema.optional(),
+    limits: z
+      .object({
+        /** Largest accepted request body in bytes (default 10 MiB). */
+        max_body_bytes: z.number().int().positive().optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+export type FileConfig = z.infer<typeof fileConfigSchema>;

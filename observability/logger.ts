@@ -1,0 +1,32 @@
+import pino, { type Logger } from 'pino';
+
+export type { Logger };
+
+/**
+ * Structured JSON logs. Anything that could carry a secret or prompt text is redacted by path,
+ * as a second line of defence: call sites log ids, models, statuses and timings only.
+ */
+export function createLogger(opts: { level?: string; name?: string } = {}): Logger {
+  return pino({
+    name: opts.name ?? 'switchyard',
+    level: opts.level ?? process.env.LOG_LEVEL ?? 'info',
+    redact: {
+      paths: [
+        'authorization',
+        '*.authorization',
+        'headers.authorization',
+        'apiKey',
+        '*.apiKey',
+        'key',
+        '*.key',
+        'messages',
+        '*.messages',
+        'prompt',
+        '*.prompt',
+        'input',
+        '*.input',
+      ],
+      censor: '[redacted]',
+    },
+  });
+}

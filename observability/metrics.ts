@@ -1,0 +1,78 @@
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+const TOKEN_BUCKETS = [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144];
+
+/**
+ * The gateway's Prometheus metrics. Label values are bounded: `model` is a configured model
+ * name (or `unknown`), `provider` a configured provider id, `route` a route template, never a
+ * request id or key. GenAI names follow the OpenTelemetry semantic conventions.
+ */
+export function createMetrics(registry = new Registry()) {
+  collectDefaultMetrics({ register: registry });
+  return {
+    registry,
+    httpRequests: new Counter({
+      name: 'switchyard_http_requests_total',
+      help: 'HTTP requests answered, by route, model, provider and status.',
+      labelNames: ['route', 'model', 'provider', 'status'] as const,
+      registers: [registry],
+    }),
+    httpDuration: new Histogram({
+      name: 'switchyard_http_request_duration_seconds',
+      help: 'HTTP request latency until the last byte, by route, model, provider and status.',
+      labelNames: ['route', 'model', 'provider', 'status'] as const,
+      buckets: LATENCY_BUCKETS,
+      registers: [registry],
+    }),
+    errors: new Counter({
+      name: 'switchyard_errors_total',
+      help: 'Error answers, by route, model, provider, status and error type.',
+      labelNames: ['route', 'model', 'provider', 'status', 'type'] as const,
+      registers: [registry],
+    }),
+    tokenUsage: new Histogram({
+      name: 'gen_ai_client_token_usage',
+      help: 'Tokens per request (OpenTelemetry GenAI), by token type, model and provider.',
+      labelNames: ['gen_ai_token_type', 'gen_ai_request_model', 'gen_ai_provider_name'] as const,
+      buckets: TOKEN_BUCKETS,
+      registers: [registry],
+    }),
+    operationDuration: new Histogram({
+      name: 'gen_ai_client_operation_duration_seconds',
+      help: 'GenAI operation duration (OpenTelemetry GenAI), by operation, model and provider.',
+      labelNames: ['gen_ai_operation_name', 'gen_ai_request_model', 'gen_ai_provider_name'] as const,
+      buckets: LATENCY_BUCKETS,
+      registers: [registry],
+    }),
+    timeToFirstToken: new Histogram({
+      name: 'switchyard_stream_time_to_first_token_seconds',
+      help: 'Streaming: time from request arrival to the first chunk sent, by model and provider.',
+      labelNames: ['model', 'provider'] as const,
+      buckets: LATENCY_BUCKETS,
+      registers: [registry],
+    }),
+    upstreamAttempts: new Counter({
+      name: 'switchyard_upstream_attempts_total',
+      help: 'Calls to upstream providers (each retry counts), by provider, model and outcome.',
+      labelNames: ['provider', 'model', 'outcome'] as const,
+      registers: [registry],
+    }),
+    upstreamLatency: new Histogram({
+      name: 'switchyard_upstream_duration_seconds',
+      help: 'Duration of one upstream call, by provider and model.',
+      labelNames: ['provider', 'model'] as const,
+      buckets: LATENCY_BUCKETS,
+      registers: [registry],
+    }),
+    workflowStart: new Histogram({
+      name: 'switchyard_workflow_start_seconds',
+      help: 'Time to start a request workflow (the start RPC), by workflow kind.',
+      labelNames: ['kind'] as const,
+      buckets: LATENCY_BUCKETS,
+      registers: [registry],
+    }),
+  };
+}
+
+export type GatewayMetrics = ReturnType<typeof createMetrics>;

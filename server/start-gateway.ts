@@ -1,0 +1,109 @@
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import type { Client } from '@temporalio/client';
+import type { Worker, WorkflowBundleOption } from '@temporalio/worker';
+import type { Pool } from 'pg';
+import { createApp } from '../api/app';
+import { ClientKeys } from '../api/client-keys';
+import type { GatewayConfig } from '../config/gateway-config';
+import { createPool } from '../db/pool';
+import { migrate } from '../db/migrate';
+import type { Logger } from '../observability/logger';
+import { createMetrics } from '../observability/metrics';
+import { ProviderRegistry } from '../providers/registry';
+import { connectTemporal, type TemporalSettings } from '../temporal/connect';
+import { createInteractiveWorker } from '../worker/create-worker';
+
+export interface GatewayOptions {
+  readonly config: GatewayConfig;
+  readonly databaseUrl: string;
+  readonly temporal: TemporalSettings;
+  /** Serve HTTP (`api`), poll task queues (`worker`), or both in one process. */
+  readonly roles: { readonly api: boolean; readonly worker: boolean };
+  readonly host?: string;
+  /** HTTP port; 0 picks a free one. Default 8080. */
+  readonly port?: number;
+  readonly adminToken?: string;
+  /** Client-key cache lifetime in ms (default 5000). */
+  readonly keyCacheTtlMs?: number;
+  readonly logger: Logger;
+  /** Prebuilt workflow bundle; default: bundle the workflows at start. */
+  readonly workflowBundle?: WorkflowBundleOption;
+}
+
+export interface RunningGateway {
+  /** `http://host:port` when the api role runs. */
+  readonly url?: string;
+  readonly pool: Pool;
+  readonly client: Client;
+  readonly providers: ProviderRegistry;
+  /** Stops HTTP (in-flight requests finish), then the worker, then the connections. */
+  stop(): Promise<void>;
+}
+
+/** Composes and starts one gateway process: migrations, Temporal connection, worker, HTTP. */
+export async function startGateway(opts: GatewayOptions): Promise<RunningGateway> {
+  const pool = createPool(opts.databaseUrl);
+  await migrate(pool);
+  const { connection, client } = await connectTemporal(opts.temporal);
+  const metrics = createMetrics();
+  const providers = new ProviderRegistry(opts.config);
+  const missing = providers.unconfigured();
+  if (missing.length) opts.logger.warn({ providers: missing }, 'providers without an API key: their calls fail over to other deployments');
+
+  let worker: Worker | undefined;
+  let workerRun: Promise<void> | undefined;
+  if (opts.roles.worker) {
+    worker = await createInteractiveWorker({
+      connection,
+      namespace: opts.temporal.namespace,
+      providers,
+      metrics,
+      workflowBundle: opts.workflowBundle,
+    });
+    workerRun = worker.run().catch((err: unknown) => {
+      opts.logger.fatal({ err: err instanceof Error ? err.message : String(err) }, 'worker stopped with an error');
+      process.exitCode = 1;
+    });
+  }
+
+  let server: Server | undefined;
+  let url: string | undefined;
+  if (opts.roles.api) {
+    const app = createApp({
+      config: opts.config,
+      pool,
+      temporal: client,
+      providers,
+      metrics,
+      logger: opts.logger,
+      keys: new ClientKeys(pool, opts.keyCacheTtlMs ?? 5_000),
+      adminToken: opts.adminToken,
+    });
+    const host = opts.host ?? '127.0.0.1';
+    server = await new Promise<Server>((resolve, reject) => {
+      const s = app.listen(opts.port ?? 8080, host, (err?: Error) => (err ? reject(err) : resolve(s)));
+    });
+    server.keepAliveTimeout = 65_000;
+    server.headersTimeout = 66_000;
+    url = `http://${host}:${(server.address() as AddressInfo).port}`;
+  }
+
+  return {
+    url,
+    pool,
+    client,
+    providers,
+    async stop() {
+      if (server) {
+        const closing = new Promise<void>((resolve) => server!.close(() => resolve()));
+        server.closeIdleConnections();
+        await closing;
+      }
+      if (worker && worker.getState() === 'RUNNING') worker.shutdown();
+      await workerRun;
+      await connection.close();
+      await pool.end();
+    },
+  };
+}

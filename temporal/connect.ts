@@ -1,0 +1,24 @@
+import { Client } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+
+export interface TemporalSettings {
+  readonly address: string;
+  readonly namespace: string;
+  /** Temporal Cloud API key; implies TLS. */
+  readonly apiKey?: string;
+  readonly tls?: boolean;
+}
+
+/**
+ * One NativeConnection for both the client and the in-process worker: eager workflow start
+ * requires the client to share the worker's connection.
+ */
+export async function connectTemporal(settings: TemporalSettings): Promise<{ connection: NativeConnection; client: Client }> {
+  const connection = await NativeConnection.connect({
+    address: settings.address,
+    tls: settings.tls || settings.apiKey ? true : undefined,
+    apiKey: settings.apiKey,
+  });
+  const client = new Client({ connection, namespace: settings.namespace });
+  return { connection, client };
+}

@@ -1,0 +1,8 @@
+/**
+ * Task queues. Interactive requests have their own queue so batch load never starves them;
+ * the API process polls it too, which is what lets requests start eagerly.
+ */
+export const TaskQueue = {
+  Interactive: 'switchyard-interactive',
+} as const;
+export type TaskQueue = (typeof TaskQueue)[keyof typeof TaskQueue];

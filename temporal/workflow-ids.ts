@@ -1,0 +1,25 @@
+/**
+ * Workflow ids are business keys, so a retried start lands on the same execution.
+ * Never put prompt text or raw keys in an id: ids are stored and shown in plain text.
+ */
+export const WorkflowIdPrefix = {
+  Chat: 'chat-',
+  Embeddings: 'embeddings-',
+} as const;
+
+/** `chat-<request id>` for a request without an Idempotency-Key. */
+export function chatWorkflowId(requestId: string): string {
+  return `${WorkflowIdPrefix.Chat}${requestId}`;
+}
+
+export function embeddingsWorkflowId(requestId: string): string {
+  return `${WorkflowIdPrefix.Embeddings}${requestId}`;
+}
+
+/**
+ * With an Idempotency-Key the id derives from the key and the caller's key id (digest computed
+ * by the caller, see api/idempotency.ts), so two callers' keys never collide.
+ */
+export function idempotentWorkflowId(prefix: string, digest: string): string {
+  return `${prefix}idem-${digest}`;
+}

@@ -1,0 +1,56 @@
+/**
+ * Fake OpenAI, Azure OpenAI, Anthropic and Bedrock runtime upstreams on one local HTTP server.
+ * The real SDKs parse its answers; directives in the last user text (`#tool`, `#fault=...`,
+ * `#delay=MS`) drive tool calls and failures; `directives.ts` lists them.
+ */
+import { createServer } from 'node:http';
+import { FaultLedger } from './fault-ledger';
+import { handleRequest } from './request-handler';
+import type { HandlerState } from './request-handler';
+import type { FakeUpstream, StartFakeUpstreamOptions } from './types';
+
+export type { FakeUpstream, ProviderName, RecordedRequest, StartFakeUpstreamOptions } from './types';
+
+const HOST = '127.0.0.1';
+
+/**
+ * Starts the fake on 127.0.0.1. Resolves once listening; rejects if the port is taken.
+ * Point SDKs at it with: OpenAI `baseURL: url + '/v1'`; AzureOpenAI `endpoint: url`;
+ * Anthropic `baseURL: url`; Bedrock `endpoint: url`.
+ */
+export async function startFakeUpstream(opts: StartFakeUpstreamOptions = {}): Promise<FakeUpstream> {
+  const state: HandlerState = { record: opts.record ?? true, requests: [], ledger: new FaultLedger() };
+  const server = createServer((req, res) => {
+    handleRequest(req, res, state).catch(() => {
+      // An internal fault of the fake itself: fail loudly to the client rather than hang it.
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' }).end('fake upstream internal error');
+      else res.destroy();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, HOST, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('fake upstream: no TCP address');
+  const port = address.port;
+  return {
+    url: `http://${HOST}:${port}`,
+    port,
+    requests: state.requests,
+    countFor: (text) => state.requests.reduce((count, request) => (request.lastUserText === text ? count + 1 : count), 0),
+    reset: () => {
+      state.requests.length = 0;
+      state.ledger.clear();
+    },
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        // Keep-alive and hung sockets would otherwise hold close() open.
+        server.closeAllConnections();
+      }),
+  };
+}

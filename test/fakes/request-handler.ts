@@ -1,0 +1,105 @@
+/**
+ * One request's life: route, parse, record, then apply directives and answer.
+ */
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import { buildAnswer } from './answer';
+import { parseDirectives } from './directives';
+import type { Fault } from './directives';
+import type { FaultLedger } from './fault-ledger';
+import { hang, isGone, readBody, sendJson, sendRaw, waitUnlessClosed, writeStream } from './http-io';
+import { matchRoute } from './router';
+import type { ProviderDialect, RecordedRequest, RequestView } from './types';
+
+/** `retry-after` seconds on 429 replies whose directive names none. */
+const DEFAULT_RETRY_AFTER_SECONDS = 0.1;
+const BAD_KEY = 'bad-key';
+/** A JSON body cut off mid-value, for `#fault=malformed` on non-streaming requests. */
+const TRUNCATED_JSON = '{"id":"fake-malformed","object":"chat.completion","choices":[{"index":0,"message":{"role":"assis';
+
+/** Shared, mutable state of one fake upstream. */
+export interface HandlerState {
+  record: boolean;
+  requests: RecordedRequest[];
+  ledger: FaultLedger;
+}
+
+/** True when any credential the SDKs send equals `bad-key` (Bearer, x-api-key, api-key, SigV4). */
+function hasBadKey(headers: IncomingHttpHeaders): boolean {
+  const authorization = headers.authorization;
+  if (authorization !== undefined && (authorization === `Bearer ${BAD_KEY}` || authorization.includes(`Credential=${BAD_KEY}/`))) {
+    return true;
+  }
+  return headers['x-api-key'] === BAD_KEY || headers['api-key'] === BAD_KEY;
+}
+
+/** Serves one request; rejects only on unexpected internal errors. */
+export async function handleRequest(req: IncomingMessage, res: ServerResponse, state: HandlerState): Promise<void> {
+  const route = matchRoute(req.method ?? 'GET', req.url ?? '/');
+  if (route === undefined) {
+    req.resume();
+    sendJson(res, 404, { error: { message: `No fake upstream route for ${req.method} ${req.url}`, type: 'invalid_request_error', param: null, code: 'unknown_url' } });
+    return;
+  }
+  const { dialect } = route;
+  const raw = await readBody(req);
+  let body: unknown;
+  let view: RequestView;
+  try {
+    body = JSON.parse(raw) as unknown;
+    view = route.parse(body);
+  } catch (error) {
+    dialect.sendError(res, { status: 400, message: error instanceof Error ? error.message : 'Invalid request body.' });
+    return;
+  }
+  if (state.record) {
+    state.requests.push({ provider: dialect.provider, path: route.path, model: view.model, stream: view.stream, lastUserText: view.lastUserText, headers: req.headers, body });
+  }
+  if (hasBadKey(req.headers)) {
+    dialect.sendError(res, { status: 401, reason: 'bad-key' });
+    return;
+  }
+  const directives = parseDirectives(view.lastUserText);
+  if (directives.delayMs > 0 && !(await waitUnlessClosed(res, directives.delayMs))) return;
+  if (directives.fault !== undefined && (await applyFault(directives.fault, directives.tool, dialect, view, res, state))) return;
+  answer(res, dialect, view, directives.tool);
+}
+
+function answer(res: ServerResponse, dialect: ProviderDialect, view: RequestView, wantTool: boolean, cut = false): void {
+  if (view.kind === 'embeddings') {
+    dialect.sendEmbeddings(res, view);
+    return;
+  }
+  const reply = buildAnswer(dialect.provider, view, wantTool);
+  if (view.stream) writeStream(res, dialect.planStream(view, reply), cut);
+  else dialect.sendChat(res, view, reply);
+}
+
+/** Applies a fault; resolves true when it answered (or withheld) the response itself. */
+async function applyFault(fault: Fault, wantTool: boolean, dialect: ProviderDialect, view: RequestView, res: ServerResponse, state: HandlerState): Promise<boolean> {
+  switch (fault.kind) {
+    case 'status': {
+      if (fault.times !== undefined && state.ledger.attempt(dialect.provider, view.lastUserText) > fault.times) return false;
+      const retryAfterSeconds = fault.retryAfterSeconds ?? (fault.status === 429 ? DEFAULT_RETRY_AFTER_SECONDS : undefined);
+      dialect.sendError(res, { status: fault.status, retryAfterSeconds });
+      return true;
+    }
+    case 'context':
+      dialect.sendError(res, { status: 400, reason: 'context' });
+      return true;
+    case 'hang':
+      await hang(res);
+      return true;
+    case 'malformed':
+      if (view.kind === 'chat' && view.stream) writeStream(res, dialect.planMalformedStream(view));
+      else sendRaw(res, 200, TRUNCATED_JSON, { 'content-type': 'application/json' });
+      return true;
+    case 'cut':
+      if (view.kind === 'chat' && view.stream) {
+        answer(res, dialect, view, wantTool, true);
+      } else if (!isGone(res)) {
+        // Non-streaming: drop the connection before any response byte.
+        res.socket?.destroy();
+      }
+      return true;
+  }
+}

@@ -1,0 +1,18 @@
+import { proxyActivities } from '@temporalio/workflow';
+import type { ProviderActivities } from '../activities/provider-activities';
+import { runPlan } from './run-plan';
+import type { ChatWorkflowInput, ChatWorkflowResult } from './types';
+
+// Options are set per call in runPlan (retry policy and summary per deployment).
+const { callChat } = proxyActivities<ProviderActivities>({ startToCloseTimeout: '1 minute' });
+
+/**
+ * One non-streaming chat completion (`chat-<request id>`): every deployment of the route plan
+ * in order, each retried with backoff, then the fallback models'. Each attempt is an activity
+ * visible in the Temporal UI, summarised as `provider / upstream model`.
+ */
+export async function chatCompletionWorkflow(input: ChatWorkflowInput): Promise<ChatWorkflowResult> {
+  return runPlan(input, (attempt, options) =>
+    callChat.executeWithOptions(options, [{ requestId: input.requestId, attempt, request: input.request }]),
+  );
+}

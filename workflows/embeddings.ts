@@ -1,0 +1,13 @@
+import { proxyActivities } from '@temporalio/workflow';
+import type { ProviderActivities } from '../activities/provider-activities';
+import { runPlan } from './run-plan';
+import type { EmbeddingsWorkflowInput, EmbeddingsWorkflowResult } from './types';
+
+const { callEmbeddings } = proxyActivities<ProviderActivities>({ startToCloseTimeout: '1 minute' });
+
+/** One embeddings request (`embeddings-<request id>`), same retry and fallback rules as chat. */
+export async function embeddingsWorkflow(input: EmbeddingsWorkflowInput): Promise<EmbeddingsWorkflowResult> {
+  return runPlan(input, (attempt, options) =>
+    callEmbeddings.executeWithOptions(options, [{ requestId: input.requestId, attempt, request: input.request }]),
+  );
+}

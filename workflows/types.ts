@@ -1,0 +1,46 @@
+import type { RetrySettings } from '../config/gateway-config';
+import type { RouteAttempt } from '../config/route-plan';
+import type { ChatCompletion, ChatRequest, EmbeddingRequest, EmbeddingResponse } from '../providers/types';
+
+/** Who is calling; copied onto search attributes and (later) budget records. */
+export interface Caller {
+  readonly tenantId: string;
+  readonly keyId: string;
+}
+
+interface PlannedCall {
+  readonly requestId: string;
+  readonly caller: Caller;
+  /** Deployments in the order to try them: the model's own, then its fallbacks'. */
+  readonly plan: readonly RouteAttempt[];
+  readonly retry: RetrySettings;
+  /** Upper bound for one attempt, in ms (the provider's timeout plus a margin). */
+  readonly attemptTimeoutMs: number;
+}
+
+export interface ChatWorkflowInput extends PlannedCall {
+  /** The client's request without `stream`; `model` is the configured name the client asked for. */
+  readonly request: ChatRequest;
+}
+
+export interface EmbeddingsWorkflowInput extends PlannedCall {
+  readonly request: EmbeddingRequest;
+}
+
+export interface CallResult<T> {
+  readonly response: T;
+  /** The deployment that answered. */
+  readonly served: RouteAttempt;
+  /** Deployments tried before the one that answered (0 = first choice answered). */
+  readonly fallbacks: number;
+}
+
+export type ChatWorkflowResult = CallResult<ChatCompletion>;
+export type EmbeddingsWorkflowResult = CallResult<EmbeddingResponse>;
+
+/** Input of the provider activities: one attempt at one deployment. */
+export interface ProviderCallInput<R> {
+  readonly requestId: string;
+  readonly attempt: RouteAttempt;
+  readonly request: R;
+}
