@@ -4,6 +4,7 @@ import { UpstreamError } from '../errors/upstream-error';
 import type { ProviderRegistry } from '../providers/registry';
 import type { ChatCompletion, ChatRequest, EmbeddingRequest, EmbeddingResponse } from '../providers/types';
 import type { ProviderCallInput } from '../workflows/types';
+import type { RetrySettings } from '../config/gateway-config';
 import type { GatewayMetrics } from '../observability/metrics';
 
 export interface ProviderActivityDeps {
@@ -48,7 +49,7 @@ async function withProvider<R, T>(
     deps.metrics?.upstreamAttempts.inc({ provider, model, outcome: 'success' });
     return result;
   } catch (err) {
-    const failure = toFailure(err, provider);
+    const failure = toFailure(err, provider, jitteredBackoffMs(input.retry, Context.current().info.attempt));
     deps.metrics?.upstreamAttempts.inc({ provider, model, outcome: failure.type ?? 'unknown' });
     throw failure;
   } finally {
@@ -56,13 +57,24 @@ async function withProvider<R, T>(
   }
 }
 
-function toFailure(err: unknown, provider: string): ApplicationFailure {
+/**
+ * Temporal's own backoff has no jitter, so many requests failing together would retry in
+ * lockstep against an upstream that is already struggling. The activity sets the next delay
+ * itself: the policy's exponential delay for this attempt, scaled by a random factor in
+ * [0.5, 1.5). An upstream Retry-After wins over it.
+ */
+export function jitteredBackoffMs(retry: RetrySettings, attempt: number, random: () => number = Math.random): number {
+  const exponential = retry.initialIntervalMs * retry.backoffCoefficient ** Math.max(0, attempt - 1);
+  return Math.round(Math.min(retry.maxIntervalMs, exponential) * (0.5 + random()));
+}
+
+function toFailure(err: unknown, provider: string, backoffMs: number): ApplicationFailure {
   if (err instanceof UpstreamError) {
     return ApplicationFailure.create({
       message: err.message,
       type: err.failureType,
       nonRetryable: NON_RETRYABLE_FAILURE_TYPES.includes(err.failureType),
-      nextRetryDelay: err.retryAfterMs,
+      nextRetryDelay: err.retryAfterMs ?? backoffMs,
       details: [{ ...err.toDetails(), provider: err.provider ?? provider }],
     });
   }
@@ -70,6 +82,7 @@ function toFailure(err: unknown, provider: string): ApplicationFailure {
   return ApplicationFailure.create({
     message: `unexpected provider failure: ${message}`,
     type: FailureType.ProviderServerError,
+    nextRetryDelay: backoffMs,
     details: [{ failureType: FailureType.ProviderServerError, provider }],
   });
 }

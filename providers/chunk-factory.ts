@@ -1,12 +1,13 @@
-import type { ChatCompletion, ChatCompletionChunk, Usage } from './types';
+import type OpenAI from 'openai';
+import type { ChatCompletionChunk, Usage } from './types';
 
 /**
  * Builders for the OpenAI `chat.completion.chunk` objects the Anthropic and Bedrock stream
  * maps emit, so both produce byte-identical framing.
  */
 
-export type ChunkDelta = ChatCompletionChunk.Choice.Delta;
-export type FinishReason = ChatCompletion.Choice['finish_reason'];
+export type ChunkDelta = OpenAI.Chat.ChatCompletionChunk.Choice.Delta;
+export type FinishReason = OpenAI.Chat.ChatCompletion.Choice['finish_reason'];
 
 /** Fields repeated on every chunk of one stream. */
 export interface ChunkMeta {

@@ -13,6 +13,6 @@ const { callChat } = proxyActivities<ProviderActivities>({ startToCloseTimeout: 
  */
 export async function chatCompletionWorkflow(input: ChatWorkflowInput): Promise<ChatWorkflowResult> {
   return runPlan(input, (attempt, options) =>
-    callChat.executeWithOptions(options, [{ requestId: input.requestId, attempt, request: input.request }]),
+    callChat.executeWithOptions(options, [{ requestId: input.requestId, attempt, request: input.request, retry: input.retry }]),
   );
 }

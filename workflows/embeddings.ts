@@ -8,6 +8,6 @@ const { callEmbeddings } = proxyActivities<ProviderActivities>({ startToCloseTim
 /** One embeddings request (`embeddings-<request id>`), same retry and fallback rules as chat. */
 export async function embeddingsWorkflow(input: EmbeddingsWorkflowInput): Promise<EmbeddingsWorkflowResult> {
   return runPlan(input, (attempt, options) =>
-    callEmbeddings.executeWithOptions(options, [{ requestId: input.requestId, attempt, request: input.request }]),
+    callEmbeddings.executeWithOptions(options, [{ requestId: input.requestId, attempt, request: input.request, retry: input.retry }]),
   );
 }

@@ -43,4 +43,6 @@ export interface ProviderCallInput<R> {
   readonly requestId: string;
   readonly attempt: RouteAttempt;
   readonly request: R;
+  /** The policy Temporal applies; the activity uses it to add jitter to the next delay. */
+  readonly retry: RetrySettings;
 }

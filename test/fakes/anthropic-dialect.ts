@@ -1,7 +1,7 @@
 /**
  * Anthropic Messages wire format: JSON messages, named SSE events and typed error bodies.
  */
-import type { ServerResponse } from 'node:http';
+import type { Reply } from './reply';
 import { nextId } from './answer';
 import { sendJson } from './http-io';
 import { arrayOf, field, requireArray, requireRecord, stringOf } from './json-shape';
@@ -51,7 +51,7 @@ function messageStart(model: string, answer: Answer): string {
 export const anthropicDialect: ProviderDialect = {
   provider: 'anthropic',
 
-  sendError(res: ServerResponse, error: UpstreamError): void {
+  sendError(res: Reply, error: UpstreamError): void {
     const shape = errorShape(error);
     const requestId = `req_${nextId()}`;
     const headers: Record<string, string> = { 'request-id': requestId };
@@ -60,7 +60,7 @@ export const anthropicDialect: ProviderDialect = {
     sendJson(res, shape.status, body, headers);
   },
 
-  sendChat(res: ServerResponse, view: ChatView, answer: Answer): void {
+  sendChat(res: Reply, view: ChatView, answer: Answer): void {
     const call = answer.toolCall;
     const content = call
       ? [{ type: 'tool_use', id: `toolu_${call.id}`, name: call.name, input: JSON.parse(call.argumentsJson) as unknown }]
@@ -104,7 +104,7 @@ export const anthropicDialect: ProviderDialect = {
     return { contentType: SSE, headers: { 'request-id': `req_${nextId()}` }, frames, cutIndex: frames.length };
   },
 
-  sendEmbeddings(res: ServerResponse, _view: EmbeddingsView): void {
+  sendEmbeddings(res: Reply, _view: EmbeddingsView): void {
     anthropicDialect.sendError(res, { status: 404 });
   },
 };

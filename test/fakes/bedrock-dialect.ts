@@ -3,7 +3,7 @@
  * embeddings via InvokeModel, and REST-JSON errors named by the `x-amzn-errortype` header.
  */
 import { randomUUID } from 'node:crypto';
-import type { ServerResponse } from 'node:http';
+import type { Reply } from './reply';
 import { embeddingFor } from './answer';
 import { EVENT_STREAM_CONTENT_TYPE, encodeEvent, encodeRawEvent } from './bedrock-event-stream';
 import { sendJson } from './http-io';
@@ -49,14 +49,14 @@ function requestHeaders(): Record<string, string> {
 export const bedrockDialect: ProviderDialect = {
   provider: 'bedrock',
 
-  sendError(res: ServerResponse, error: UpstreamError): void {
+  sendError(res: Reply, error: UpstreamError): void {
     const shape = errorShape(error);
     const headers: Record<string, string> = { ...requestHeaders(), 'x-amzn-errortype': `${shape.name}${ERROR_TYPE_SUFFIX}` };
     if (error.retryAfterSeconds !== undefined) headers['retry-after'] = String(error.retryAfterSeconds);
     sendJson(res, shape.status, { message: error.message ?? shape.message }, headers);
   },
 
-  sendChat(res: ServerResponse, _view: ChatView, answer: Answer): void {
+  sendChat(res: Reply, _view: ChatView, answer: Answer): void {
     const call = answer.toolCall;
     const content = call
       ? [{ toolUse: { toolUseId: `tooluse_${call.id}`, name: call.name, input: JSON.parse(call.argumentsJson) as unknown } }]
@@ -92,7 +92,7 @@ export const bedrockDialect: ProviderDialect = {
     return { contentType: EVENT_STREAM_CONTENT_TYPE, headers: requestHeaders(), frames, cutIndex: frames.length };
   },
 
-  sendEmbeddings(res: ServerResponse, view: EmbeddingsView): void {
+  sendEmbeddings(res: Reply, view: EmbeddingsView): void {
     const input = view.inputs[0] ?? '';
     sendJson(res, 200, { embedding: embeddingFor(input, view.dimensions), inputTextTokenCount: countWords(input) }, requestHeaders());
   },

@@ -3,10 +3,12 @@
  * The real SDKs parse its answers; directives in the last user text (`#tool`, `#fault=...`,
  * `#delay=MS`) drive tool calls and failures; `directives.ts` lists them.
  */
-import { createServer } from 'node:http';
+import { createDualProtocolServer } from './dual-protocol-server';
 import { FaultLedger } from './fault-ledger';
+import { http1Reply, http2Reply } from './reply';
+import type { Reply } from './reply';
 import { handleRequest } from './request-handler';
-import type { HandlerState } from './request-handler';
+import type { HandlerState, IncomingRequest } from './request-handler';
 import type { FakeUpstream, StartFakeUpstreamOptions } from './types';
 
 export type { FakeUpstream, ProviderName, RecordedRequest, StartFakeUpstreamOptions } from './types';
@@ -20,12 +22,17 @@ const HOST = '127.0.0.1';
  */
 export async function startFakeUpstream(opts: StartFakeUpstreamOptions = {}): Promise<FakeUpstream> {
   const state: HandlerState = { record: opts.record ?? true, requests: [], ledger: new FaultLedger() };
-  const server = createServer((req, res) => {
-    handleRequest(req, res, state).catch(() => {
-      // An internal fault of the fake itself: fail loudly to the client rather than hang it.
-      if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' }).end('fake upstream internal error');
-      else res.destroy();
+  const serve = (req: IncomingRequest, reply: Reply): void => {
+    handleRequest(req, reply, state).catch(() => {
+      // A fault in the fake itself: fail loudly rather than leave the client hanging.
+      if (reply.gone) return;
+      reply.writeHead(500, { 'content-type': 'text/plain' });
+      reply.end('fake upstream internal error');
     });
+  };
+  const { server, destroyConnections } = createDualProtocolServer({
+    http1: (req, res) => serve(req, http1Reply(res)),
+    http2: (req, res) => serve(req, http2Reply(res)),
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -49,8 +56,8 @@ export async function startFakeUpstream(opts: StartFakeUpstreamOptions = {}): Pr
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));
-        // Keep-alive and hung sockets would otherwise hold close() open.
-        server.closeAllConnections();
+        // Keep-alive, HTTP/2 and hung connections would otherwise hold close() open.
+        destroyConnections();
       }),
   };
 }

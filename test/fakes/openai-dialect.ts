@@ -1,7 +1,7 @@
 /**
  * OpenAI Chat Completions and Embeddings wire format, also spoken on Azure's deployment paths.
  */
-import type { ServerResponse } from 'node:http';
+import type { Reply } from './reply';
 import { embeddingFor, nextId } from './answer';
 import { sendJson } from './http-io';
 import { arrayOf, field, requireArray, requireRecord, stringOf } from './json-shape';
@@ -64,14 +64,14 @@ export function createOpenAiDialect(provider: Extract<ProviderName, 'openai' | '
   return {
     provider,
 
-    sendError(res: ServerResponse, error: UpstreamError): void {
+    sendError(res: Reply, error: UpstreamError): void {
       const shape = errorShape(error);
       const headers: Record<string, string> = requestHeaders();
       if (error.retryAfterSeconds !== undefined) headers['retry-after'] = String(error.retryAfterSeconds);
       sendJson(res, error.status, { error: { ...shape, message: error.message ?? shape.message } }, headers);
     },
 
-    sendChat(res: ServerResponse, view: ChatView, answer: Answer): void {
+    sendChat(res: Reply, view: ChatView, answer: Answer): void {
       const call = answer.toolCall;
       const message = call
         ? { role: 'assistant', content: null, refusal: null, annotations: [], tool_calls: [{ id: `call_${call.id}`, type: 'function', function: { name: call.name, arguments: call.argumentsJson } }] }
@@ -115,7 +115,7 @@ export function createOpenAiDialect(provider: Extract<ProviderName, 'openai' | '
       return { contentType: SSE, headers: requestHeaders(), frames: [start, 'data: {"id":"chatcmpl-broken","choices":[{"delta":\n\n', 'data: [DONE]\n\n'], cutIndex: 2 };
     },
 
-    sendEmbeddings(res: ServerResponse, view: EmbeddingsView): void {
+    sendEmbeddings(res: Reply, view: EmbeddingsView): void {
       const data = view.inputs.map((input, index) => {
         const vector = embeddingFor(input, view.dimensions);
         const embedding = view.base64 ? Buffer.from(new Float32Array(vector).buffer).toString('base64') : vector;

@@ -1,12 +1,14 @@
 /**
  * One request's life: route, parse, record, then apply directives and answer.
  */
-import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { Http2ServerRequest } from 'node:http2';
 import { buildAnswer } from './answer';
 import { parseDirectives } from './directives';
 import type { Fault } from './directives';
 import type { FaultLedger } from './fault-ledger';
-import { hang, isGone, readBody, sendJson, sendRaw, waitUnlessClosed, writeStream } from './http-io';
+import { hang, readBody, sendJson, sendRaw, waitUnlessClosed, writeStream } from './http-io';
+import type { Reply } from './reply';
 import { matchRoute } from './router';
 import type { ProviderDialect, RecordedRequest, RequestView } from './types';
 
@@ -15,6 +17,9 @@ const DEFAULT_RETRY_AFTER_SECONDS = 0.1;
 const BAD_KEY = 'bad-key';
 /** A JSON body cut off mid-value, for `#fault=malformed` on non-streaming requests. */
 const TRUNCATED_JSON = '{"id":"fake-malformed","object":"chat.completion","choices":[{"index":0,"message":{"role":"assis';
+
+/** A request on either protocol. */
+export type IncomingRequest = IncomingMessage | Http2ServerRequest;
 
 /** Shared, mutable state of one fake upstream. */
 export interface HandlerState {
@@ -33,7 +38,7 @@ function hasBadKey(headers: IncomingHttpHeaders): boolean {
 }
 
 /** Serves one request; rejects only on unexpected internal errors. */
-export async function handleRequest(req: IncomingMessage, res: ServerResponse, state: HandlerState): Promise<void> {
+export async function handleRequest(req: IncomingRequest, res: Reply, state: HandlerState): Promise<void> {
   const route = matchRoute(req.method ?? 'GET', req.url ?? '/');
   if (route === undefined) {
     req.resume();
@@ -64,7 +69,7 @@ export async function handleRequest(req: IncomingMessage, res: ServerResponse, s
   answer(res, dialect, view, directives.tool);
 }
 
-function answer(res: ServerResponse, dialect: ProviderDialect, view: RequestView, wantTool: boolean, cut = false): void {
+function answer(res: Reply, dialect: ProviderDialect, view: RequestView, wantTool: boolean, cut = false): void {
   if (view.kind === 'embeddings') {
     dialect.sendEmbeddings(res, view);
     return;
@@ -75,7 +80,7 @@ function answer(res: ServerResponse, dialect: ProviderDialect, view: RequestView
 }
 
 /** Applies a fault; resolves true when it answered (or withheld) the response itself. */
-async function applyFault(fault: Fault, wantTool: boolean, dialect: ProviderDialect, view: RequestView, res: ServerResponse, state: HandlerState): Promise<boolean> {
+async function applyFault(fault: Fault, wantTool: boolean, dialect: ProviderDialect, view: RequestView, res: Reply, state: HandlerState): Promise<boolean> {
   switch (fault.kind) {
     case 'status': {
       if (fault.times !== undefined && state.ledger.attempt(dialect.provider, view.lastUserText) > fault.times) return false;
@@ -96,9 +101,9 @@ async function applyFault(fault: Fault, wantTool: boolean, dialect: ProviderDial
     case 'cut':
       if (view.kind === 'chat' && view.stream) {
         answer(res, dialect, view, wantTool, true);
-      } else if (!isGone(res)) {
-        // Non-streaming: drop the connection before any response byte.
-        res.socket?.destroy();
+      } else if (!res.gone) {
+        // Non-streaming: break the exchange before any response byte.
+        res.abort();
       }
       return true;
   }

@@ -1,7 +1,7 @@
 /**
  * Public types of the fake upstream and the internal contract every provider module fulfils.
  */
-import type { ServerResponse } from 'node:http';
+import type { Reply } from './reply';
 
 /** Which wire dialect a request was spoken in; Azure is OpenAI's dialect on Azure's paths. */
 export type ProviderName = 'openai' | 'azure' | 'anthropic' | 'bedrock';
@@ -120,12 +120,12 @@ export interface StreamPlan {
 /** One provider dialect: parses requests and renders answers, streams and errors. */
 export interface ProviderDialect {
   readonly provider: ProviderName;
-  sendError(res: ServerResponse, error: UpstreamError): void;
-  sendChat(res: ServerResponse, view: ChatView, answer: Answer): void;
+  sendError(res: Reply, error: UpstreamError): void;
+  sendChat(res: Reply, view: ChatView, answer: Answer): void;
   planStream(view: ChatView, answer: Answer): StreamPlan;
   /** A stream that starts well and then carries one frame of invalid JSON. */
   planMalformedStream(view: ChatView): StreamPlan;
-  sendEmbeddings(res: ServerResponse, view: EmbeddingsView): void;
+  sendEmbeddings(res: Reply, view: EmbeddingsView): void;
 }
 
 /** A matched route: the dialect plus a parser that already knows what the path says. */

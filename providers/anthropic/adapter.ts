@@ -1,0 +1,75 @@
+import Anthropic from '@anthropic-ai/sdk';
+import type {
+  CallContext,
+  ChatCompletion,
+  ChatCompletionChunk,
+  ChatRequest,
+  EmbeddingRequest,
+  EmbeddingResponse,
+  ProviderAdapter,
+  ProviderSettings,
+} from '../types';
+import { badResponse, throwIfAborted, toThrowable, truncatedStream, unsupportedFeature } from '../upstream-failures';
+import { classifyAnthropicError } from './error-map';
+import { toAnthropicRequest } from './request-map';
+import { fromAnthropicMessage } from './response-map';
+import { AnthropicStreamMapper, type AnthropicStreamEvent } from './stream-map';
+
+/**
+ * Adapter for `anthropic` providers: OpenAI chat requests through the Messages API
+ * (`@anthropic-ai/sdk`), streaming via raw `messages.create({ stream: true })` events.
+ * Embeddings are not offered by Anthropic.
+ */
+export class AnthropicAdapter implements ProviderAdapter {
+  readonly settings: ProviderSettings;
+  private readonly client: Anthropic;
+
+  /** @param client injectable for tests; built from `settings` by default (SDK retries off). */
+  constructor(settings: ProviderSettings, client?: Anthropic) {
+    this.settings = settings;
+    this.client =
+      client ??
+      new Anthropic({ apiKey: settings.apiKey, baseURL: settings.baseURL, timeout: settings.timeoutMs, maxRetries: 0 });
+  }
+
+  async chat(req: ChatRequest, ctx: CallContext): Promise<ChatCompletion> {
+    try {
+      const params = toAnthropicRequest(req, { model: ctx.upstreamModel, provider: this.settings.id });
+      const message: unknown = await this.client.messages.create({ ...params, stream: false }, { signal: ctx.signal });
+      if (!isMessage(message)) throw badResponse(this.settings.id, 'the upstream answered with a body that is not a message');
+      return fromAnthropicMessage(message);
+    } catch (err) {
+      throw this.toThrowable(err, ctx);
+    }
+  }
+
+  async *chatStream(req: ChatRequest, ctx: CallContext): AsyncGenerator<ChatCompletionChunk> {
+    try {
+      const params = toAnthropicRequest(req, { model: ctx.upstreamModel, provider: this.settings.id });
+      const stream = await this.client.messages.create({ ...params, stream: true }, { signal: ctx.signal });
+      const mapper = new AnthropicStreamMapper(this.settings.id, ctx.upstreamModel);
+      const events: AsyncIterable<AnthropicStreamEvent> = stream;
+      for await (const event of events) {
+        for (const chunk of mapper.push(event)) yield chunk;
+      }
+      // The SDK's iterator ends quietly when aborted; the caller must still see the abort.
+      throwIfAborted(ctx.signal);
+      if (!mapper.done) throw truncatedStream(this.settings.id);
+    } catch (err) {
+      throw this.toThrowable(err, ctx);
+    }
+  }
+
+  async embed(_req: EmbeddingRequest, _ctx: CallContext): Promise<EmbeddingResponse> {
+    throw unsupportedFeature(this.settings.id, 'model', 'Anthropic does not offer an embeddings API');
+  }
+
+  private toThrowable(err: unknown, ctx: CallContext): unknown {
+    return toThrowable(err, ctx.signal, (e) => classifyAnthropicError(e, this.settings.id));
+  }
+}
+
+/** The SDK hands back a non-JSON 2xx body as a string; only a real `Message` may be mapped. */
+function isMessage(value: unknown): value is Anthropic.Message {
+  return typeof value === 'object' && value !== null && Array.isArray((value as { content?: unknown }).content);
+}

@@ -1,0 +1,93 @@
+import { startTestGateway, uniqueText, type TestGateway } from '../support/test-gateway';
+
+interface ErrorBody {
+  error: { message: string; type: string; param: string | null; code: string | null };
+}
+
+describe('bad input gets an OpenAI-style error, never a 500', () => {
+  let gw: TestGateway;
+  beforeAll(async () => {
+    gw = await startTestGateway();
+  });
+  afterAll(async () => {
+    await gw.stop();
+  });
+
+  async function call(path: string, init: { body?: string; auth?: string | null; method?: string; contentType?: string } = {}) {
+    const headers: Record<string, string> = { 'content-type': init.contentType ?? 'application/json' };
+    if (init.auth !== null) headers.authorization = init.auth ?? `Bearer ${gw.key}`;
+    const res = await fetch(`${gw.url}${path}`, { method: init.method ?? 'POST', headers, body: init.body });
+    const body = (await res.json()) as ErrorBody;
+    expect(Object.keys(body.error).sort()).toEqual(['code', 'message', 'param', 'type']);
+    expect(res.headers.get('x-request-id')).toMatch(/^req_/);
+    return { status: res.status, ...body.error };
+  }
+  const chat = (body: unknown) => call('/v1/chat/completions', { body: JSON.stringify(body) });
+
+  it('malformed JSON → 400 invalid_json', async () => {
+    expect(await call('/v1/chat/completions', { body: '{"model": "gpt-test", "messages": [' })).toMatchObject({ status: 400, type: 'invalid_request_error', code: 'invalid_json' });
+  });
+
+  it('a body that is not an object → 400', async () => {
+    expect(await call('/v1/chat/completions', { body: '[1,2]' })).toMatchObject({ status: 400, code: 'invalid_request_body' });
+    expect(await call('/v1/chat/completions', { body: '' })).toMatchObject({ status: 400, code: 'invalid_request_body' });
+  });
+
+  it('missing fields → 400 naming the field', async () => {
+    expect(await chat({ model: 'gpt-test' })).toMatchObject({ status: 400, param: 'messages', code: 'missing_required_parameter' });
+    expect(await chat({ messages: [{ role: 'user', content: 'x' }] })).toMatchObject({ status: 400, param: 'model', code: 'missing_required_parameter' });
+  });
+
+  it('wrong-typed fields → 400 naming the field', async () => {
+    expect(await chat({ model: 'gpt-test', messages: [{ role: 'user', content: 42 }] })).toMatchObject({ status: 400, param: 'messages[0].content' });
+    expect(await chat({ model: 'gpt-test', messages: [{ role: 'user', content: 'x' }], temperature: 'hot' })).toMatchObject({ status: 400, param: 'temperature', code: 'invalid_type' });
+    expect(await chat({ model: 'gpt-test', messages: [{ role: 'user', content: 'x' }], temperature: 7 })).toMatchObject({ status: 400, param: 'temperature', code: 'invalid_value' });
+    expect(await chat({ model: 'gpt-test', messages: [{ role: 'wizard', content: 'x' }] })).toMatchObject({ status: 400, param: 'messages[0].role' });
+    expect(await chat({ model: 'gpt-test', messages: [] })).toMatchObject({ status: 400, param: 'messages' });
+    expect(await chat({ model: 'gpt-test', messages: [{ role: 'tool', content: 'x' }] })).toMatchObject({ status: 400, param: 'messages[0].tool_call_id' });
+  });
+
+  it('unknown model → 404 model_not_found', async () => {
+    expect(await chat({ model: 'gpt-9', messages: [{ role: 'user', content: 'x' }] })).toMatchObject({ status: 404, param: 'model', code: 'model_not_found' });
+  });
+
+  it('an embedding model on the chat route → 400', async () => {
+    expect(await chat({ model: 'embed-test', messages: [{ role: 'user', content: 'x' }] })).toMatchObject({ status: 400, param: 'model' });
+  });
+
+  it('oversized body → 413', async () => {
+    const big = 'x'.repeat(70 * 1024);
+    expect(await chat({ model: 'gpt-test', messages: [{ role: 'user', content: big }] })).toMatchObject({ status: 413, code: 'request_too_large' });
+  });
+
+  it('missing or wrong key → 401', async () => {
+    expect(await call('/v1/chat/completions', { body: '{}', auth: null })).toMatchObject({ status: 401, type: 'authentication_error', code: 'missing_api_key' });
+    expect(await call('/v1/chat/completions', { body: '{}', auth: 'Bearer sk-sy-nope' })).toMatchObject({ status: 401, code: 'invalid_api_key' });
+    expect(await call('/v1/models', { method: 'GET', auth: 'Basic abc' })).toMatchObject({ status: 401 });
+  });
+
+  it('the official client raises typed errors', async () => {
+    const err = await gw.openai.chat.completions.create({ model: 'nope', messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e);
+    expect((err as { status: number }).status).toBe(404);
+    expect((err as { constructor: { name: string } }).constructor.name).toBe('NotFoundError');
+  });
+
+  it('unknown route → 404 in OpenAI form', async () => {
+    expect(await call('/v1/nothing-here', { body: '{}' })).toMatchObject({ status: 404, code: 'unknown_url' });
+  });
+
+  it('bad Idempotency-Key → 400', async () => {
+    const res = await fetch(`${gw.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${gw.key}`, 'content-type': 'application/json', 'idempotency-key': 'x'.repeat(300) },
+      body: JSON.stringify({ model: 'gpt-test', messages: [{ role: 'user', content: uniqueText('bad idem') }] }),
+    });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as ErrorBody).error.code).toBe('invalid_idempotency_key');
+  });
+
+  it('embeddings validate too', async () => {
+    expect(await call('/v1/embeddings', { body: JSON.stringify({ model: 'embed-test' }) })).toMatchObject({ status: 400, param: 'input' });
+    expect(await call('/v1/embeddings', { body: JSON.stringify({ model: 'gpt-test', input: 'x' }) })).toMatchObject({ status: 400, param: 'model' });
+  });
+});

@@ -1,0 +1,111 @@
+import OpenAI from 'openai';
+import { Runtime, DefaultLogger, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { parseConfig } from '../../config/load-config';
+import { issueKey } from '../../db/keys';
+import { createLogger } from '../../observability/logger';
+import { startGateway, type RunningGateway } from '../../server/start-gateway';
+import { WORKFLOWS_PATH } from '../../worker/create-worker';
+import { startFakeUpstream, type FakeUpstream } from '../fakes';
+
+export const ADMIN_TOKEN = 'test-admin-token-0123456789';
+
+export interface TestGateway {
+  readonly url: string;
+  readonly key: string;
+  readonly keyId: string;
+  readonly fake: FakeUpstream;
+  readonly gateway: RunningGateway;
+  /** The official OpenAI client pointed at the gateway, with its own retries off. */
+  readonly openai: OpenAI;
+  stop(): Promise<void>;
+}
+
+let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+let runtimeInstalled = false;
+
+/** The workflow bundle, built once per test file. */
+export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') });
+  return bundle;
+}
+
+/**
+ * A config pointing every provider kind at the fake upstream. `oai-badkey` sends the key the
+ * fake refuses (401); `oai-slow` times out after 1 s.
+ */
+export function testConfigFor(fakeUrl: string, overrides: Record<string, unknown> = {}) {
+  const raw = {
+    providers: {
+      oai: { type: 'openai', base_url: `${fakeUrl}/v1`, api_key_env: 'FAKE_KEY' },
+      'oai-badkey': { type: 'openai', base_url: `${fakeUrl}/v1`, api_key_env: 'FAKE_BAD_KEY' },
+      'oai-slow': { type: 'openai', base_url: `${fakeUrl}/v1`, api_key_env: 'FAKE_KEY', timeout_ms: 1000 },
+      'oai-nokey': { type: 'openai', base_url: `${fakeUrl}/v1`, api_key_env: 'FAKE_UNSET_KEY' },
+      azure: { type: 'azure', base_url: fakeUrl, api_key_env: 'FAKE_KEY' },
+      ant: { type: 'anthropic', base_url: fakeUrl, api_key_env: 'FAKE_KEY' },
+      bed: { type: 'bedrock', base_url: fakeUrl, region: 'us-east-1' },
+    },
+    models: {
+      'gpt-test': { deployments: [{ provider: 'oai', model: 'gpt-4o-mini' }] },
+      'azure-test': { deployments: [{ provider: 'azure', model: 'my-gpt-deployment' }] },
+      'claude-test': { deployments: [{ provider: 'ant', model: 'claude-3-5-haiku-latest' }] },
+      'bedrock-test': { deployments: [{ provider: 'bed', model: 'anthropic.claude-3-haiku-20240307-v1:0' }] },
+      'badkey-then-claude': { deployments: [{ provider: 'oai-badkey', model: 'gpt-4o-mini' }], fallbacks: ['claude-test'] },
+      'nokey-then-bedrock': { deployments: [{ provider: 'oai-nokey', model: 'gpt-4o-mini' }, { provider: 'bed', model: 'amazon.nova-lite-v1:0' }] },
+      'slow-test': { deployments: [{ provider: 'oai-slow', model: 'gpt-4o-mini' }] },
+      'embed-test': { type: 'embedding', deployments: [{ provider: 'oai', model: 'text-embedding-3-small' }] },
+      'titan-test': { type: 'embedding', deployments: [{ provider: 'bed', model: 'amazon.titan-embed-text-v2:0' }] },
+    },
+    retry: { max_attempts: 3, initial_interval_ms: 50, backoff_coefficient: 2, max_interval_ms: 500 },
+    limits: { max_body_bytes: 64 * 1024 },
+    ...overrides,
+  };
+  return parseConfig(raw, { FAKE_KEY: 'fake-upstream-key', FAKE_BAD_KEY: 'bad-key' }, 'test config');
+}
+
+/** Starts a fake upstream and a gateway (api + worker) against the run's Temporal and Postgres. */
+export async function startTestGateway(opts: { adminToken?: string | null; keyCacheTtlMs?: number } = {}): Promise<TestGateway> {
+  if (!runtimeInstalled) {
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+    runtimeInstalled = true;
+  }
+  // The Bedrock SDK reads credentials from the standard AWS chain; the fake does not check them.
+  process.env.AWS_ACCESS_KEY_ID ??= 'AKIDFAKE';
+  process.env.AWS_SECRET_ACCESS_KEY ??= 'fake-secret';
+  const fake = await startFakeUpstream();
+  const gateway = await startGateway({
+    config: testConfigFor(fake.url),
+    databaseUrl: requiredEnv('DATABASE_URL'),
+    temporal: { address: requiredEnv('TEMPORAL_ADDRESS'), namespace: process.env.TEMPORAL_NAMESPACE ?? 'default' },
+    roles: { api: true, worker: true },
+    port: 0,
+    adminToken: opts.adminToken === null ? undefined : (opts.adminToken ?? ADMIN_TOKEN),
+    keyCacheTtlMs: opts.keyCacheTtlMs,
+    logger: createLogger({ level: 'silent' }),
+    workflowBundle: await workflowBundle(),
+  });
+  const issued = await issueKey(gateway.pool, { name: 'test key' });
+  const url = gateway.url!;
+  return {
+    url,
+    key: issued.key,
+    keyId: issued.id,
+    fake,
+    gateway,
+    openai: new OpenAI({ apiKey: issued.key, baseURL: `${url}/v1`, maxRetries: 0, timeout: 30_000 }),
+    async stop() {
+      await gateway.stop();
+      await fake.close();
+    },
+  };
+}
+
+function requiredEnv(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: the integration global setup should have set it`);
+  return value;
+}
+
+/** A unique text per test so the fake's per-text fault counters never collide. */
+export function uniqueText(label: string, directives = ''): string {
+  return `${label} ${Math.random().toString(36).slice(2, 10)} ${directives}`.trim();
+}
