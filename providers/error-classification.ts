@@ -113,10 +113,11 @@ export function upstreamErrorWithoutStatus(
   return new UpstreamError(message, { failureType, provider, code: extra.code ?? undefined, retryAfterMs: extra.retryAfterMs });
 }
 
-/** `err.message` for errors, a string form otherwise; never includes request content. */
+/** `err.message` for errors and error-like objects; never a dump of the object (it may hold request content). */
 export function messageOf(err: unknown): string {
-  if (err instanceof Error) return err.message;
-  return typeof err === 'string' ? err : 'unknown upstream error';
+  if (typeof err === 'string') return err;
+  if (isObject(err) && typeof err.message === 'string' && err.message !== '') return err.message;
+  return 'unknown upstream error';
 }
 
 function isObject(value: unknown): value is { cause?: unknown } & Record<string, unknown> {

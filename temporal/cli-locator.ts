@@ -254,6 +254,6 @@ async function copyIntoUserCache(binary: string, env: NodeJS.ProcessEnv, log: (l
     log(`Temporal CLI: cached a copy at ${destination}`);
   } catch (error) {
     await rm(partial, { force: true });
-    log(`Temporal CLI: could not cache a copy at ${destination}: ${(error as Error).message}`);
+    log(`Temporal CLI: could not cache a copy at ${destination}: ${error instanceof Error ? error.message : String(error)}`);
   }
 }

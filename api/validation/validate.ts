@@ -13,7 +13,7 @@ export function validateBody<S extends z.ZodType>(schema: S, body: unknown): z.i
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
   const param = formatPath(issue.path);
-  const missing = issue.code === 'invalid_type' && issue.input === undefined;
+  const missing = issue.code === 'invalid_type' && valueAt(body, issue.path) === undefined;
   const message = missing
     ? `Missing required parameter: '${param}'.`
     : `Invalid value for '${param}': ${issue.message}.`;
@@ -22,6 +22,15 @@ export function validateBody<S extends z.ZodType>(schema: S, body: unknown): z.i
 
 function fail(message: string, param: string, code: string): never {
   throw new HttpError(400, message, { param, code });
+}
+
+function valueAt(body: unknown, path: ReadonlyArray<PropertyKey>): unknown {
+  let current: unknown = body;
+  for (const part of path) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = (current as Record<PropertyKey, unknown>)[part];
+  }
+  return current;
 }
 
 function formatPath(path: ReadonlyArray<PropertyKey>): string {

@@ -40,11 +40,16 @@ export function createDualProtocolServer(handlers: DualProtocolHandlers): DualPr
     // Resets before the protocol server adopts the socket must not crash the process.
     socket.on('error', () => undefined);
     socket.once('data', (head: Buffer) => {
-      // Hand the bytes back so the chosen protocol server parses them from the start.
+      // Hand the bytes back so the chosen protocol server parses them from the start. The HTTP/2
+      // session drains buffered bytes itself on the next tick, so only HTTP/1.1 needs a resume.
       socket.pause();
       socket.unshift(head);
-      (isHttp2Preface(head) ? http2 : http1).emit('connection', socket);
-      socket.resume();
+      if (isHttp2Preface(head)) {
+        http2.emit('connection', socket);
+      } else {
+        http1.emit('connection', socket);
+        socket.resume();
+      }
     });
   });
   return {

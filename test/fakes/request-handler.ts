@@ -57,7 +57,7 @@ export async function handleRequest(req: IncomingRequest, res: Reply, state: Han
     return;
   }
   if (state.record) {
-    state.requests.push({ provider: dialect.provider, path: route.path, model: view.model, stream: view.stream, lastUserText: view.lastUserText, headers: req.headers, body });
+    state.requests.push({ provider: dialect.provider, path: route.path, url: req.url ?? route.path, model: view.model, stream: view.stream, lastUserText: view.lastUserText, headers: req.headers, body });
   }
   if (hasBadKey(req.headers)) {
     dialect.sendError(res, { status: 401, reason: 'bad-key' });

@@ -11,6 +11,8 @@ export interface RecordedRequest {
   provider: ProviderName;
   /** URL path without the query string, e.g. `/v1/chat/completions`. */
   path: string;
+  /** Request target as sent, query string included (Azure's `api-version` lives there). */
+  url: string;
   /** Model from the body, the Azure deployment, or the URL-decoded Bedrock model id. */
   model: string;
   stream: boolean;

@@ -129,10 +129,12 @@ describe('durable chat completions through the official openai client', () => {
     expect(body.stream).toBeUndefined();
   });
 
-  it('maps max_tokens, temperature and stop onto Anthropic and Bedrock', async () => {
+  it('maps max_tokens and stop onto Anthropic and Bedrock (Anthropic API 2026-10-21 has no sampling parameters)', async () => {
     const a = uniqueText('anthropic params');
     await gw.openai.chat.completions.create({ model: 'claude-test', messages: [{ role: 'user', content: a }], max_tokens: 33, temperature: 0.5, stop: 'STOP' });
-    expect(gw.fake.requests.find((r) => r.lastUserText === a)!.body).toMatchObject({ max_tokens: 33, temperature: 0.5, stop_sequences: ['STOP'] });
+    const anthropicBody = gw.fake.requests.find((r) => r.lastUserText === a)!.body as Record<string, unknown>;
+    expect(anthropicBody).toMatchObject({ max_tokens: 33, stop_sequences: ['STOP'] });
+    expect(anthropicBody.temperature).toBeUndefined();
     const b = uniqueText('bedrock params');
     await gw.openai.chat.completions.create({ model: 'bedrock-test', messages: [{ role: 'user', content: b }], max_tokens: 44, top_p: 0.7 });
     expect(gw.fake.requests.find((r) => r.lastUserText === b)!.body).toMatchObject({ inferenceConfig: { maxTokens: 44, topP: 0.7 } });

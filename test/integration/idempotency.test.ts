@@ -40,11 +40,12 @@ describe('Idempotency-Key on the durable path', () => {
     expect(gw.fake.countFor(text)).toBe(1);
   });
 
-  it('works through the openai client idempotencyKey option', async () => {
+  it('works through the openai client with the header set per request', async () => {
     const text = uniqueText('sdk idempotent');
     const params = { model: 'bedrock-test', messages: [{ role: 'user' as const, content: text }] };
-    const a = await gw.openai.chat.completions.create(params, { idempotencyKey: 'sdk-key-1' });
-    const b = await gw.openai.chat.completions.create(params, { idempotencyKey: 'sdk-key-1' });
+    const options = { headers: { 'Idempotency-Key': `sdk-${Math.random()}` } };
+    const a = await gw.openai.chat.completions.create(params, options);
+    const b = await gw.openai.chat.completions.create(params, options);
     expect(b.id).toBe(a.id);
     expect(gw.fake.countFor(text)).toBe(1);
   });

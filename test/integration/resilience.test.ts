@@ -107,6 +107,6 @@ describe('retries, fallback and upstream errors on the durable path', () => {
     const history = await handle.fetchHistory();
     const started = history.events!.find((e) => e.activityTaskStartedEventAttributes);
     expect(started!.activityTaskStartedEventAttributes!.attempt).toBe(3);
-    expect(started!.activityTaskStartedEventAttributes!.lastFailure?.message).toContain('upstream');
+    expect(started!.activityTaskStartedEventAttributes!.lastFailure?.applicationFailureInfo?.type).toBe('ProviderServerError');
   });
 });

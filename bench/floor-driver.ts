@@ -1,0 +1,93 @@
+/**
+ * Child process measuring the Temporal floor: a worker on `bench-floor` and a client on one
+ * NativeConnection (as the gateway has), driving no-op workflows with eager start + result at
+ * each concurrency. Reads its spec from BENCH_FLOOR_SPEC; prints one JSON line on stdout.
+ */
+import { randomUUID } from 'node:crypto';
+import { Client } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { CpuMeter } from './cpu-meter';
+import { floorActivities } from './floor-activities';
+import { FLOOR_SPEC_ENV, FLOOR_TASK_QUEUE, floorSpecSchema, type FloorResult, type FloorSpec, type FloorVariant } from './floor-protocol';
+import type { Sample } from './http-client';
+import { runClosedLoop } from './load';
+import { peakRssKib } from './proc-stats';
+import { summarize } from './stats';
+
+/** A workflow that has not finished after this long counts as an error. */
+const WORKFLOW_TIMEOUT_MS = 30_000;
+
+async function main(): Promise<void> {
+  const spec = floorSpecSchema.parse(JSON.parse(process.env[FLOOR_SPEC_ENV] ?? 'null'));
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const connection = await NativeConnection.connect({ address: spec.temporalAddress });
+  try {
+    // Same worker limits as the gateway's interactive worker (worker/create-worker.ts).
+    const worker = await Worker.create({
+      connection,
+      namespace: spec.namespace,
+      taskQueue: FLOOR_TASK_QUEUE,
+      workflowsPath: require.resolve('./floor-workflows'),
+      activities: floorActivities,
+      maxConcurrentActivityTaskExecutions: 500,
+      maxConcurrentWorkflowTaskExecutions: 100,
+      shutdownGraceTime: '5 seconds',
+    });
+    // Eager start needs the client on the worker's connection.
+    const client = new Client({ connection, namespace: spec.namespace });
+    const result = await worker.runUntil(() => drive(client, spec));
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+  } finally {
+    await connection.close();
+  }
+}
+
+async function drive(client: Client, spec: FloorSpec): Promise<FloorResult> {
+  const meter = new CpuMeter({ root: process.ppid, underTest: process.pid, temporal: spec.temporalPid });
+  const results: FloorResult['results'] = [];
+  const run = randomUUID().slice(0, 8);
+  let sequence = 0;
+  for (const variant of spec.variants) {
+    for (const phase of spec.phases) {
+      const issue = async (): Promise<Sample> => {
+        sequence += 1;
+        const started = performance.now();
+        try {
+          const handle = await client.workflow.start(variant, {
+            taskQueue: FLOOR_TASK_QUEUE,
+            workflowId: `bench-floor-${run}-${sequence}`,
+            requestEagerStart: true,
+            workflowExecutionTimeout: WORKFLOW_TIMEOUT_MS,
+          });
+          await handle.result();
+          return { ok: true, latencyMs: performance.now() - started };
+        } catch (error) {
+          return { ok: false, latencyMs: performance.now() - started, error: error instanceof Error ? error.message : String(error) };
+        }
+      };
+      const load = await runClosedLoop({
+        ...phase,
+        maxMeasureMs: spec.maxMeasureMs,
+        issue,
+        beforeMeasure: () => meter.begin(),
+        afterMeasure: () => meter.finish(),
+      });
+      const stats = summarize(load, meter.breakdown());
+      results.push({ variant, stats });
+      process.stderr.write(`  floor ${label(variant)} c=${phase.concurrency}: ${stats.rps.toFixed(0)} wf/s, p50 ${stats.p50?.toFixed(1)} ms\n`);
+    }
+  }
+  return { results, peakRssKib: peakRssKib(process.pid) };
+}
+
+function label(variant: FloorVariant): string {
+  return variant === 'floorEmpty' ? 'empty' : 'one activity';
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    process.stderr.write(`floor driver failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  },
+);

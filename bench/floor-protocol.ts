@@ -1,0 +1,62 @@
+/**
+ * What the parent tells the floor driver (env BENCH_FLOOR_SPEC) and what the driver prints
+ * back (one JSON line on stdout), with schemas so neither side trusts the other blindly.
+ */
+import { z } from 'zod';
+import type { PhaseStats } from './stats';
+
+/** Task queue of the floor worker; nothing else polls it. */
+export const FLOOR_TASK_QUEUE = 'bench-floor';
+/** Environment variable carrying the JSON {@link FloorSpec}. */
+export const FLOOR_SPEC_ENV = 'BENCH_FLOOR_SPEC';
+
+/** Floor variants: the workflow type each runs. */
+export const FloorVariant = { OneActivity: 'floorOneActivity', Empty: 'floorEmpty' } as const;
+/** One of the {@link FloorVariant} values. */
+export type FloorVariant = (typeof FloorVariant)[keyof typeof FloorVariant];
+
+const loadShapeSchema = z.object({
+  concurrency: z.number().int().min(1),
+  warmup: z.number().int().min(0),
+  requests: z.number().int().min(1),
+});
+
+/** Parameters of the floor run. */
+export const floorSpecSchema = z.object({
+  temporalAddress: z.string().min(1),
+  namespace: z.string().min(1),
+  /** The Temporal server, for its CPU share; absent when it was not started by the benchmark. */
+  temporalPid: z.number().int().optional(),
+  variants: z.array(z.enum([FloorVariant.OneActivity, FloorVariant.Empty])).min(1),
+  phases: z.array(loadShapeSchema).min(1),
+  maxMeasureMs: z.number().int().min(1),
+});
+/** Parameters of the floor run. */
+export type FloorSpec = z.infer<typeof floorSpecSchema>;
+
+const optionalNumber = z.number().optional();
+
+const phaseStatsSchema = z.object({
+  concurrency: z.number(),
+  requests: z.number(),
+  errors: z.number(),
+  firstError: z.string().optional(),
+  timeBound: z.boolean(),
+  rps: z.number(),
+  p50: optionalNumber,
+  p99: optionalNumber,
+  ttftP50: optionalNumber,
+  ttftP99: optionalNumber,
+  cpu: z
+    .object({ underTest: optionalNumber, temporal: optionalNumber, postgres: optionalNumber, bench: optionalNumber, outside: optionalNumber })
+    .optional(),
+}) satisfies z.ZodType<PhaseStats>;
+
+/** The driver's answer. */
+export const floorResultSchema = z.object({
+  results: z.array(z.object({ variant: z.enum([FloorVariant.OneActivity, FloorVariant.Empty]), stats: phaseStatsSchema })),
+  /** Peak RSS of the driver process, KiB. */
+  peakRssKib: optionalNumber,
+});
+/** The driver's answer. */
+export type FloorResult = z.infer<typeof floorResultSchema>;

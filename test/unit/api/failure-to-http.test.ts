@@ -1,0 +1,48 @@
+import { upstreamFailureToHttp } from '../../../api/failure-to-http';
+import { jitteredBackoffMs } from '../../../activities/provider-activities';
+import { FailureType } from '../../../errors/failure-types';
+
+describe('upstream failure → HTTP', () => {
+  it('maps every failure type to an OpenAI error with a status', () => {
+    const cases: Array<[FailureType, number, string]> = [
+      ['ProviderRateLimited', 429, 'upstream_rate_limited'],
+      ['ProviderServerError', 502, 'upstream_error'],
+      ['ProviderTimeout', 504, 'upstream_timeout'],
+      ['ProviderConnection', 502, 'upstream_unreachable'],
+      ['ProviderBadResponse', 502, 'upstream_bad_response'],
+      ['ProviderBadRequest', 400, 'upstream_bad_request'],
+      ['ProviderContextLength', 400, 'context_length_exceeded'],
+      ['ProviderAuth', 502, 'upstream_auth_error'],
+      ['ProviderNotFound', 502, 'upstream_not_found'],
+      ['ProviderUnsupported', 400, 'unsupported_parameter'],
+      ['InvalidRequest', 400, 'invalid_request'],
+    ];
+    for (const [type, status, code] of cases) {
+      const http = upstreamFailureToHttp(type, 'boom', { provider: 'p1' });
+      expect({ status: http.status, code: http.code }).toEqual({ status, code });
+      expect(http.toBody().error.message).toBe('upstream p1: boom');
+    }
+    expect(Object.keys(FailureType)).toHaveLength(cases.length);
+  });
+
+  it('turns Retry-After milliseconds into whole seconds', () => {
+    expect(upstreamFailureToHttp('ProviderRateLimited', 'slow down', { retryAfterMs: 1500 }).headers).toEqual({ 'retry-after': '2' });
+    expect(upstreamFailureToHttp('ProviderRateLimited', 'slow down', { retryAfterMs: 100 }).headers).toEqual({ 'retry-after': '1' });
+  });
+
+  it('keeps an upstream 400 code and param', () => {
+    const http = upstreamFailureToHttp('ProviderBadRequest', 'bad', { code: 'invalid_value', param: 'messages' });
+    expect(http.toBody().error).toMatchObject({ code: 'invalid_value', param: 'messages', type: 'invalid_request_error' });
+  });
+});
+
+describe('jittered backoff', () => {
+  const retry = { maxAttempts: 5, initialIntervalMs: 100, backoffCoefficient: 2, maxIntervalMs: 1000 };
+  it('grows exponentially, is capped, and spreads by ±50 %', () => {
+    expect(jitteredBackoffMs(retry, 1, () => 0.5)).toBe(100);
+    expect(jitteredBackoffMs(retry, 3, () => 0.5)).toBe(400);
+    expect(jitteredBackoffMs(retry, 9, () => 0.5)).toBe(1000);
+    expect(jitteredBackoffMs(retry, 2, () => 0)).toBe(100);
+    expect(jitteredBackoffMs(retry, 2, () => 0.999)).toBe(300);
+  });
+});
