@@ -5,17 +5,32 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Client } from '@temporalio/client';
+import type { SearchAttributePair } from '@temporalio/common';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { CpuMeter } from './cpu-meter';
+import { SA } from '../temporal/search-attributes';
 import { floorActivities } from './floor-activities';
-import { FLOOR_SPEC_ENV, FLOOR_TASK_QUEUE, floorSpecSchema, type FloorResult, type FloorSpec, type FloorVariant } from './floor-protocol';
+import { FLOOR_SPEC_ENV, FLOOR_TASK_QUEUE, FloorVariant, floorSpecSchema, type FloorResult, type FloorSpec } from './floor-protocol';
 import type { Sample } from './http-client';
 import { runClosedLoop } from './load';
 import { peakRssKib } from './proc-stats';
+import { measureQuietly } from './quiet';
 import { summarize } from './stats';
+
+/** The four search attributes the gateway starts every chat workflow with. */
+const GATEWAY_LIKE_SEARCH_ATTRIBUTES: SearchAttributePair[] = [
+  { key: SA.Tenant, value: 'default' },
+  { key: SA.KeyId, value: 'key_bench' },
+  { key: SA.Model, value: 'bench-model' },
+  { key: SA.RequestKind, value: 'chat' },
+];
 
 /** A workflow that has not finished after this long counts as an error. */
 const WORKFLOW_TIMEOUT_MS = 30_000;
+
+function log(line: string): void {
+  process.stderr.write(`[bench floor] ${line}\n`);
+}
 
 async function main(): Promise<void> {
   const spec = floorSpecSchema.parse(JSON.parse(process.env[FLOOR_SPEC_ENV] ?? 'null'));
@@ -58,6 +73,7 @@ async function drive(client: Client, spec: FloorSpec): Promise<FloorResult> {
             workflowId: `bench-floor-${run}-${sequence}`,
             requestEagerStart: true,
             workflowExecutionTimeout: WORKFLOW_TIMEOUT_MS,
+            ...(variant === FloorVariant.SearchAttributes ? { typedSearchAttributes: GATEWAY_LIKE_SEARCH_ATTRIBUTES } : {}),
           });
           await handle.result();
           return { ok: true, latencyMs: performance.now() - started };
@@ -65,23 +81,26 @@ async function drive(client: Client, spec: FloorSpec): Promise<FloorResult> {
           return { ok: false, latencyMs: performance.now() - started, error: error instanceof Error ? error.message : String(error) };
         }
       };
-      const load = await runClosedLoop({
-        ...phase,
-        maxMeasureMs: spec.maxMeasureMs,
-        issue,
-        beforeMeasure: () => meter.begin(),
-        afterMeasure: () => meter.finish(),
+      const stats = await measureQuietly(process.ppid, log, `floor ${label(variant)} c=${phase.concurrency}`, async () => {
+        const load = await runClosedLoop({
+          ...phase,
+          maxMeasureMs: spec.maxMeasureMs,
+          issue,
+          beforeMeasure: () => meter.begin(),
+          afterMeasure: () => meter.finish(),
+        });
+        return summarize(load, meter.breakdown());
       });
-      const stats = summarize(load, meter.breakdown());
       results.push({ variant, stats });
-      process.stderr.write(`  floor ${label(variant)} c=${phase.concurrency}: ${stats.rps.toFixed(0)} wf/s, p50 ${stats.p50?.toFixed(1)} ms\n`);
+      log(`  floor ${label(variant)} c=${phase.concurrency}: ${stats.rps.toFixed(0)} wf/s, p50 ${stats.p50?.toFixed(2)} ms`);
     }
   }
   return { results, peakRssKib: peakRssKib(process.pid) };
 }
 
 function label(variant: FloorVariant): string {
-  return variant === 'floorEmpty' ? 'empty' : 'one activity';
+  if (variant === FloorVariant.Empty) return 'empty';
+  return variant === FloorVariant.SearchAttributes ? 'one activity + search attributes' : 'one activity';
 }
 
 main().then(

@@ -11,7 +11,7 @@ export const FLOOR_TASK_QUEUE = 'bench-floor';
 export const FLOOR_SPEC_ENV = 'BENCH_FLOOR_SPEC';
 
 /** Floor variants: the workflow type each runs. */
-export const FloorVariant = { OneActivity: 'floorOneActivity', Empty: 'floorEmpty' } as const;
+export const FloorVariant = { OneActivity: 'floorOneActivity', SearchAttributes: 'floorSearchAttributes', Empty: 'floorEmpty' } as const;
 /** One of the {@link FloorVariant} values. */
 export type FloorVariant = (typeof FloorVariant)[keyof typeof FloorVariant];
 
@@ -27,7 +27,7 @@ export const floorSpecSchema = z.object({
   namespace: z.string().min(1),
   /** The Temporal server, for its CPU share; absent when it was not started by the benchmark. */
   temporalPid: z.number().int().optional(),
-  variants: z.array(z.enum([FloorVariant.OneActivity, FloorVariant.Empty])).min(1),
+  variants: z.array(z.enum([FloorVariant.OneActivity, FloorVariant.SearchAttributes, FloorVariant.Empty])).min(1),
   phases: z.array(loadShapeSchema).min(1),
   maxMeasureMs: z.number().int().min(1),
 });
@@ -54,7 +54,7 @@ const phaseStatsSchema = z.object({
 
 /** The driver's answer. */
 export const floorResultSchema = z.object({
-  results: z.array(z.object({ variant: z.enum([FloorVariant.OneActivity, FloorVariant.Empty]), stats: phaseStatsSchema })),
+  results: z.array(z.object({ variant: z.enum([FloorVariant.OneActivity, FloorVariant.SearchAttributes, FloorVariant.Empty]), stats: phaseStatsSchema })),
   /** Peak RSS of the driver process, KiB. */
   peakRssKib: optionalNumber,
 });

@@ -11,13 +11,13 @@ import { FLOOR_SPEC_ENV, floorResultSchema, type FloorResult, type FloorSpec } f
 const MAX_STDOUT_CHARS = 1_000_000;
 
 /**
- * Runs the floor driver with `spec` and returns its results.
+ * Runs the floor driver with `spec` (and extra node flags, e.g. `--cpu-prof`) and returns its results.
  *
  * @throws if the driver fails, prints no valid result, or runs past a bound derived from the
  *   spec (it is then killed).
  */
-export async function runFloor(spec: FloorSpec, cleanup: Cleanup): Promise<FloorResult> {
-  const driver = spawnOwned(process.execPath, [path.join(__dirname, 'floor-driver.js')], {
+export async function runFloor(spec: FloorSpec, cleanup: Cleanup, nodeArgs: readonly string[] = []): Promise<FloorResult> {
+  const driver = spawnOwned(process.execPath, [...nodeArgs, path.join(__dirname, 'floor-driver.js')], {
     env: { ...process.env, [FLOOR_SPEC_ENV]: JSON.stringify(spec) },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

@@ -18,7 +18,7 @@ export function chatBody(model: string, stream: boolean): Buffer {
   );
 }
 
-/** A POST /v1/chat/completions against `baseUrl` (which includes any `/v1` prefix up to it). */
+/** A POST to `<baseUrl>/v1/chat/completions` (`baseUrl` is the origin, `http://127.0.0.1:<port>`). */
 export function chatSpec(opts: { baseUrl: string; bearer: string; model: string; stream: boolean }): RequestSpec {
   return {
     url: `${opts.baseUrl}/v1/chat/completions`,

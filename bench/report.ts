@@ -4,7 +4,7 @@
  */
 import type { TransportTrial } from './choose-transport';
 import type { TransportName } from './http-client';
-import type { PhaseStats } from './stats';
+import { benchmarkCpu, isNoisy, type PhaseStats } from './stats';
 
 /** Table rows, in print order. */
 export const PathName = {
@@ -13,6 +13,7 @@ export const PathName = {
   FastPath: 'fast path (stream)',
   Durable: 'durable',
   FloorOneActivity: 'floor: 1 activity',
+  FloorSearchAttributes: 'floor: 1 activity + search attrs',
   FloorEmpty: 'floor: empty workflow',
 } as const;
 /** One of the {@link PathName} values. */
@@ -22,6 +23,12 @@ export type PathName = (typeof PathName)[keyof typeof PathName];
 export interface ResultRow {
   readonly path: PathName;
   readonly stats: PhaseStats;
+}
+
+/** CPU ms per second of wall time with no requests in flight. */
+export interface IdleCpu {
+  readonly gatewayMsPerS: number | undefined;
+  readonly temporalMsPerS: number | undefined;
 }
 
 /** Everything the report shows. */
@@ -37,6 +44,8 @@ export interface BenchReport {
   readonly concurrencies: readonly number[];
   readonly gatewayPeakRssKib: number | undefined;
   readonly floorDriverPeakRssKib: number | undefined;
+  /** The gateway and Temporal server at rest, when the gateway ran. */
+  readonly idle: IdleCpu | undefined;
 }
 
 /** Targets the checks are judged against. */
@@ -70,7 +79,7 @@ export function renderReport(r: BenchReport): string {
     '|---|---:|---:|---:|---:|---:|---:|---:|',
     ...rows.map(resultLine),
     '',
-    'Floor rows run in their own driver process (worker + client on one NativeConnection, no gateway running); their CPU column is that driver\'s CPU per workflow.',
+    'Floor rows run in their own driver process (worker + client on one NativeConnection, eager start + result, no gateway running); their CPU column is that driver\'s CPU per workflow. "floor: 1 activity" is the floor the checks use; "+ search attrs" adds the gateway\'s search-attribute writes (4 at start, 3 upserted), as a diagnostic.',
     ...problems(rows),
     '',
     '## Where the CPU goes (ms per request)',
@@ -78,6 +87,9 @@ export function renderReport(r: BenchReport): string {
     '| path | concurrency | requests | errors | gateway / floor driver | Temporal server | Postgres | bench process (load + fake) | benchmark total | outside the benchmark |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...rows.map(cpuLine),
+    '',
+    'CPU per request includes each process\'s background work during the phase (pollers, timers, GC); at low request rates that share is larger.' +
+      (r.idle ? ` At rest the gateway uses ${fixed(r.idle.gatewayMsPerS, 1)} CPU ms/s and the Temporal server ${fixed(r.idle.temporalMsPerS, 1)} CPU ms/s.` : ''),
     '',
     '## Checks',
     '',
@@ -96,7 +108,7 @@ function describeTransport(t: BenchReport['transport']): string {
 
 function resultLine(row: ResultRow): string {
   const s = row.stats;
-  const isFloor = row.path === PathName.FloorOneActivity || row.path === PathName.FloorEmpty;
+  const isFloor = row.path === PathName.FloorOneActivity || row.path === PathName.FloorSearchAttributes || row.path === PathName.FloorEmpty;
   const isDirect = row.path === PathName.Direct || row.path === PathName.DirectStream;
   const cpu = isDirect ? '—' : `${fixed(s.cpu?.underTest, 2)}${isFloor ? ' (driver)' : ''}`;
   return `| ${row.path} | ${s.concurrency} | ${s.rps.toFixed(0)} | ${ms(s.p50)} | ${ms(s.p99)} | ${ms(s.ttftP50)} | ${ms(s.ttftP99)} | ${cpu} |`;
@@ -105,20 +117,9 @@ function resultLine(row: ResultRow): string {
 function cpuLine(row: ResultRow): string {
   const c = row.stats.cpu;
   const isDirect = row.path === PathName.Direct || row.path === PathName.DirectStream;
-  const total = benchmarkTotal(row);
+  const total = benchmarkCpu(row.stats);
   return `| ${row.path} | ${row.stats.concurrency} | ${row.stats.requests} | ${row.stats.errors} | ${isDirect ? '—' : fixed(c?.underTest, 2)} | ${fixed(c?.temporal, 2)} | ${fixed(c?.postgres, 2)} | ${fixed(c?.bench, 2)} | ${fixed(total, 2)} | ${fixed(c?.outside, 2)} |`;
 }
-
-/** CPU per request of all the benchmark's processes together. */
-function benchmarkTotal(row: ResultRow): number | undefined {
-  const c = row.stats.cpu;
-  const isDirect = row.path === PathName.Direct || row.path === PathName.DirectStream;
-  const parts = [isDirect ? undefined : c?.underTest, c?.temporal, c?.postgres, c?.bench];
-  return parts.every((p) => p === undefined) ? undefined : parts.reduce<number>((sum, p) => sum + (p ?? 0), 0);
-}
-
-/** Outside CPU above this share of the benchmark's own marks a phase as noisy. */
-const NOISE_SHARE = 0.2;
 
 function problems(rows: readonly ResultRow[]): string[] {
   const out: string[] = [];
@@ -126,10 +127,8 @@ function problems(rows: readonly ResultRow[]): string[] {
     const s = row.stats;
     if (s.errors > 0) out.push(`- ⚠ ${row.path} c=${s.concurrency}: ${s.errors} of ${s.requests} requests failed (first: ${s.firstError ?? 'unknown'})`);
     if (s.timeBound) out.push(`- ${row.path} c=${s.concurrency}: stopped by the phase time bound after ${s.requests} requests`);
-    const total = benchmarkTotal(row);
-    const outside = s.cpu?.outside;
-    if (total !== undefined && outside !== undefined && outside > NOISE_SHARE * total) {
-      out.push(`- ⚠ ${row.path} c=${s.concurrency}: noisy — processes outside the benchmark used ${outside.toFixed(1)} CPU ms per request (the benchmark itself ${total.toFixed(1)})`);
+    if (isNoisy(s)) {
+      out.push(`- ⚠ ${row.path} c=${s.concurrency}: noisy — processes outside the benchmark used ${fixed(s.cpu?.outside, 1)} CPU ms per request (the benchmark itself ${fixed(benchmarkCpu(s), 1)})`);
     }
   }
   return out.length === 0 ? [] : ['', ...out];

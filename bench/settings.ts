@@ -1,6 +1,7 @@
 /**
  * Benchmark knobs, read once from the environment.
  */
+import path from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from '../config/load-config';
 
@@ -68,4 +69,13 @@ export function readBenchSettings(env: NodeJS.ProcessEnv = process.env): BenchSe
       requests: s.BENCH_REQUESTS ?? Math.max(300, 40 * concurrency),
     }),
   };
+}
+
+/**
+ * `--cpu-prof` flags when BENCH_CPU_PROF_DIR is set, writing into its subfolder `name` (one
+ * profile per thread: the main thread and the workflow worker thread).
+ */
+export function cpuProfArgs(settings: BenchSettings, name: string): string[] {
+  if (settings.cpuProfDir === undefined) return [];
+  return ['--cpu-prof', `--cpu-prof-dir=${path.resolve(settings.cpuProfDir, name)}`];
 }

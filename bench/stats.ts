@@ -65,3 +65,20 @@ export function summarize(result: LoadResult, cpu?: CpuBreakdown): PhaseStats {
     },
   };
 }
+
+/** CPU per request of all the benchmark's own processes together; undefined when not measured. */
+export function benchmarkCpu(stats: PhaseStats): number | undefined {
+  const c = stats.cpu;
+  const parts = [c?.underTest, c?.temporal, c?.postgres, c?.bench];
+  return parts.every((p) => p === undefined) ? undefined : parts.reduce<number>((sum, p) => sum + (p ?? 0), 0);
+}
+
+/** Outside CPU above this share of the benchmark's own marks a phase as noisy. */
+export const NOISE_SHARE = 0.2;
+
+/** Whether processes outside the benchmark used a large share of the CPU during the phase. */
+export function isNoisy(stats: PhaseStats): boolean {
+  const own = benchmarkCpu(stats);
+  const outside = stats.cpu?.outside;
+  return own !== undefined && outside !== undefined && outside > NOISE_SHARE * own;
+}

@@ -6,7 +6,9 @@ import type { ChatCompletionChunk, Usage } from './types';
  * maps emit, so both produce byte-identical framing.
  */
 
+/** The `delta` of one streamed choice. */
 export type ChunkDelta = OpenAI.Chat.ChatCompletionChunk.Choice.Delta;
+/** OpenAI's finish reasons (`stop`, `length`, `tool_calls`, `content_filter`, `function_call`). */
 export type FinishReason = OpenAI.Chat.ChatCompletion.Choice['finish_reason'];
 
 /** Fields repeated on every chunk of one stream. */

@@ -85,20 +85,24 @@ const CONNECTION_CODES: ReadonlySet<string> = new Set([
  * bad response. `undefined` when nothing matches.
  */
 export function transportFailureType(err: unknown): FailureType | undefined {
-  let current: unknown = err;
-  for (let depth = 0; depth < 6 && isObject(current); depth++) {
-    const name = stringProp(current, 'name');
-    const code = stringProp(current, 'code');
-    if (name === 'TimeoutError' || (code !== undefined && TIMEOUT_CODES.has(code))) return FailureType.ProviderTimeout;
-    if (name === 'AbortError') return FailureType.ProviderTimeout;
-    if (code !== undefined && (CONNECTION_CODES.has(code) || code.startsWith('ERR_HTTP2'))) {
+  const chain: Record<string, unknown>[] = [];
+  for (let current: unknown = err; chain.length < 6 && isObject(current); current = current.cause) chain.push(current);
+  // Names and codes anywhere in the chain first: undici wraps a connect timeout in a generic "fetch failed".
+  for (const link of chain) {
+    const name = stringProp(link, 'name');
+    const code = stringProp(link, 'code');
+    if (name === 'TimeoutError' || name === 'AbortError' || (code !== undefined && TIMEOUT_CODES.has(code))) {
+      return FailureType.ProviderTimeout;
+    }
+    if (code !== undefined && (CONNECTION_CODES.has(code) || code.startsWith('ERR_HTTP2'))) return FailureType.ProviderConnection;
+  }
+  // By name, not instanceof: undici's fetch and Response.json() can throw from another realm.
+  for (const link of chain) {
+    const name = stringProp(link, 'name');
+    if (name === 'SyntaxError') return FailureType.ProviderBadResponse;
+    if (name === 'TypeError' && /fetch failed|terminated|socket|network/i.test(stringProp(link, 'message') ?? '')) {
       return FailureType.ProviderConnection;
     }
-    if (current instanceof SyntaxError) return FailureType.ProviderBadResponse;
-    if (current instanceof TypeError && /fetch failed|terminated|socket|network/i.test(current.message)) {
-      return FailureType.ProviderConnection;
-    }
-    current = current.cause;
   }
   return undefined;
 }

@@ -1,4 +1,3 @@
-import type OpenAI from 'openai';
 import type { ChatRequest } from './types';
 import { invalidRequest, unsupportedFeature } from './upstream-failures';
 
@@ -121,9 +120,4 @@ export function responseFormatInstruction(format: ResponseFormat | null | undefi
 export function strictResponseSchema(format: ResponseFormat | null | undefined): Record<string, unknown> | undefined {
   if (format?.type !== 'json_schema' || format.json_schema.strict !== true) return undefined;
   return format.json_schema.schema ?? undefined;
-}
-
-/** The named function of a `tool_choice`, or `undefined` for the string forms. */
-export function namedToolChoice(choice: OpenAI.Chat.ChatCompletionToolChoiceOption): string | undefined {
-  return typeof choice === 'object' && choice.type === 'function' ? choice.function.name : undefined;
 }

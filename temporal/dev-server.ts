@@ -257,11 +257,14 @@ async function waitUntilServing(opts: WaitOptions): Promise<void> {
   }
 }
 
-/** One readiness probe: connect (which calls GetSystemInfo) and make sure the namespace exists. */
+/**
+ * One readiness probe: `ensureConnected` (which calls GetSystemInfo), then DescribeNamespace.
+ * `lazy` + `close` in `finally`, because a failed `Connection.connect` leaves its channel open.
+ */
 async function probe(address: string, namespace: string, timeoutMs: number): Promise<void> {
-  const connection = await Connection.connect({ address, connectTimeout: timeoutMs });
+  const connection = Connection.lazy({ address, connectTimeout: timeoutMs });
   try {
-    await connection.workflowService.getSystemInfo({});
+    await connection.ensureConnected();
     await connection.workflowService.describeNamespace({ namespace });
   } finally {
     await connection.close();

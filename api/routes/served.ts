@@ -19,9 +19,7 @@ export function recordUsage(
   operation: 'chat' | 'embeddings',
 ): void {
   if (!usage) return;
-  const labels = { gen_ai_request_model: served.model, gen_ai_provider_name: served.provider };
-  if (usage.prompt_tokens !== undefined) metrics.tokenUsage.observe({ ...labels, gen_ai_token_type: 'input' }, usage.prompt_tokens);
-  if (operation === 'chat' && usage.completion_tokens !== undefined) {
-    metrics.tokenUsage.observe({ ...labels, gen_ai_token_type: 'output' }, usage.completion_tokens);
-  }
+  const labels = (type: 'input' | 'output') => ({ gen_ai_token_type: type, gen_ai_request_model: served.model, gen_ai_provider_name: served.provider });
+  if (usage.prompt_tokens !== undefined) metrics.tokenUsage.observe(labels('input'), usage.prompt_tokens);
+  if (operation === 'chat' && usage.completion_tokens !== undefined) metrics.tokenUsage.observe(labels('output'), usage.completion_tokens);
 }

@@ -27,9 +27,11 @@ export class AnthropicAdapter implements ProviderAdapter {
   /** @param client injectable for tests; built from `settings` by default (SDK retries off). */
   constructor(settings: ProviderSettings, client?: Anthropic) {
     this.settings = settings;
+    // logLevel 'off' (which also beats ANTHROPIC_LOG): the SDK's debug logs carry request bodies
+    // and its error logs quote raw upstream payloads.
     this.client =
       client ??
-      new Anthropic({ apiKey: settings.apiKey, baseURL: settings.baseURL, timeout: settings.timeoutMs, maxRetries: 0 });
+      new Anthropic({ apiKey: settings.apiKey, baseURL: settings.baseURL, timeout: settings.timeoutMs, maxRetries: 0, logLevel: 'off' });
   }
 
   async chat(req: ChatRequest, ctx: CallContext): Promise<ChatCompletion> {

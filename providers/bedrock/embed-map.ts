@@ -34,7 +34,10 @@ export function toTitanBody(text: string, dimensions?: number): Uint8Array {
   return new TextEncoder().encode(JSON.stringify(body));
 }
 
-/** @throws UpstreamError `ProviderBadResponse` when the body is not a Titan embedding answer. */
+/**
+ * Decodes one InvokeModel answer; a missing `inputTextTokenCount` counts as 0.
+ * @throws UpstreamError `ProviderBadResponse` when the body is not a Titan embedding answer.
+ */
 export function parseTitanBody(body: Uint8Array | undefined, provider: string): TitanEmbedding {
   let parsed: unknown;
   try {

@@ -47,7 +47,8 @@ export function classifyBedrockError(err: unknown, provider: string): UpstreamEr
   if (err instanceof UpstreamError) return err;
   const fields: AwsErrorFields = typeof err === 'object' && err !== null ? err : {};
   const name = typeof fields.name === 'string' ? fields.name : undefined;
-  const message = messageOf(err);
+  // Smithy appends a debugging hint about a hidden `$response` field; clients need not see it.
+  const message = messageOf(err).replace(/\n\s*Deserialization error: to see the raw response.*$/s, '');
   const status = fields.$metadata?.httpStatusCode;
   const retryAfterMs = parseRetryAfterMs(fields.$response?.headers);
   const isServiceError = fields.$fault === 'client' || fields.$fault === 'server';
@@ -64,6 +65,10 @@ export function classifyBedrockError(err: unknown, provider: string): UpstreamEr
     }
   }
   if (failureType === FailureType.ProviderBadRequest && isInputTooLong(message)) failureType = FailureType.ProviderContextLength;
+  // As for every provider: a 503 that says when to come back is load shedding, not a fault.
+  if (status === 503 && retryAfterMs !== undefined && failureType === FailureType.ProviderServerError) {
+    failureType = FailureType.ProviderRateLimited;
+  }
   return new UpstreamError(message, {
     failureType,
     status: status !== undefined && status >= 300 ? status : undefined,

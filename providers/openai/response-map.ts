@@ -7,13 +7,19 @@ import { badResponse } from '../upstream-failures';
  * rather than reach the client as a "completion".
  */
 
-/** @throws UpstreamError `ProviderBadResponse` when `value` has no `choices` array. */
+/**
+ * The upstream's chat completion, unchanged.
+ * @throws UpstreamError `ProviderBadResponse` when `value` has no `choices` array.
+ */
 export function checkChatCompletion(value: unknown, provider: string): ChatCompletion {
   if (isChatCompletion(value)) return value;
   throw badResponse(provider, 'the upstream answered with a body that is not a chat completion');
 }
 
-/** @throws UpstreamError `ProviderBadResponse` when `value` has no `data` array. */
+/**
+ * The upstream's embedding list, unchanged.
+ * @throws UpstreamError `ProviderBadResponse` when `value` has no `data` array.
+ */
 export function checkEmbeddingResponse(value: unknown, provider: string): EmbeddingResponse {
   if (isEmbeddingResponse(value)) return value;
   throw badResponse(provider, 'the upstream answered with a body that is not an embedding list');

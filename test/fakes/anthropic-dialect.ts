@@ -13,7 +13,11 @@ const SSE = 'text/event-stream; charset=utf-8';
 /** Anthropic's error type and default message for a status. */
 function errorShape(error: UpstreamError): { status: number; type: string; message: string } {
   if (error.reason === 'context') {
-    return { status: 400, type: 'invalid_request_error', message: 'prompt is too long: 250000 tokens > 200000 maximum' };
+    return {
+      status: 400,
+      type: 'invalid_request_error',
+      message: 'prompt is too long: 250000 tokens > 200000 maximum',
+    };
   }
   switch (error.status) {
     case 400:
@@ -21,11 +25,19 @@ function errorShape(error: UpstreamError): { status: number; type: string; messa
     case 401:
       return { status: 401, type: 'authentication_error', message: 'invalid x-api-key' };
     case 403:
-      return { status: 403, type: 'permission_error', message: 'Your API key does not have permission to use the specified resource.' };
+      return {
+        status: 403,
+        type: 'permission_error',
+        message: 'Your API key does not have permission to use the specified resource.',
+      };
     case 404:
       return { status: 404, type: 'not_found_error', message: 'The requested resource could not be found.' };
     case 429:
-      return { status: 429, type: 'rate_limit_error', message: 'Number of request tokens has exceeded your per-minute rate limit.' };
+      return {
+        status: 429,
+        type: 'rate_limit_error',
+        message: 'Number of request tokens has exceeded your per-minute rate limit.',
+      };
     case 503:
     case 529:
       return { status: 529, type: 'overloaded_error', message: 'Overloaded' };
@@ -35,7 +47,12 @@ function errorShape(error: UpstreamError): { status: number; type: string; messa
 }
 
 function usageOf(answer: Answer, outputTokens: number): Record<string, number> {
-  return { input_tokens: answer.promptTokens, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, output_tokens: outputTokens };
+  return {
+    input_tokens: answer.promptTokens,
+    cache_creation_input_tokens: 0,
+    cache_read_input_tokens: 0,
+    output_tokens: outputTokens,
+  };
 }
 
 function sseEvent(type: string, payload: Record<string, unknown>): string {
@@ -43,7 +60,16 @@ function sseEvent(type: string, payload: Record<string, unknown>): string {
 }
 
 function messageStart(model: string, answer: Answer): string {
-  const message = { id: `msg_${nextId()}`, type: 'message', role: 'assistant', model, content: [], stop_reason: null, stop_sequence: null, usage: usageOf(answer, 1) };
+  const message = {
+    id: `msg_${nextId()}`,
+    type: 'message',
+    role: 'assistant',
+    model,
+    content: [],
+    stop_reason: null,
+    stop_sequence: null,
+    usage: usageOf(answer, 1),
+  };
   return sseEvent('message_start', { message });
 }
 
@@ -56,43 +82,68 @@ export const anthropicDialect: ProviderDialect = {
     const requestId = `req_${nextId()}`;
     const headers: Record<string, string> = { 'request-id': requestId };
     if (error.retryAfterSeconds !== undefined) headers['retry-after'] = String(error.retryAfterSeconds);
-    const body = { type: 'error', error: { type: shape.type, message: error.message ?? shape.message }, request_id: requestId };
+    const body = {
+      type: 'error',
+      error: { type: shape.type, message: error.message ?? shape.message },
+      request_id: requestId,
+    };
     sendJson(res, shape.status, body, headers);
   },
 
   sendChat(res: Reply, view: ChatView, answer: Answer): void {
     const call = answer.toolCall;
     const content = call
-      ? [{ type: 'tool_use', id: `toolu_${call.id}`, name: call.name, input: JSON.parse(call.argumentsJson) as unknown }]
+      ? [
+          {
+            type: 'tool_use',
+            id: `toolu_${call.id}`,
+            name: call.name,
+            input: JSON.parse(call.argumentsJson) as unknown,
+          },
+        ]
       : [{ type: 'text', text: answer.text ?? '' }];
-    sendJson(res, 200, {
-      id: `msg_${nextId()}`,
-      type: 'message',
-      role: 'assistant',
-      model: view.model,
-      content,
-      stop_reason: call ? 'tool_use' : 'end_turn',
-      stop_sequence: null,
-      usage: usageOf(answer, answer.completionTokens),
-    }, { 'request-id': `req_${nextId()}` });
+    sendJson(
+      res,
+      200,
+      {
+        id: `msg_${nextId()}`,
+        type: 'message',
+        role: 'assistant',
+        model: view.model,
+        content,
+        stop_reason: call ? 'tool_use' : 'end_turn',
+        stop_sequence: null,
+        usage: usageOf(answer, answer.completionTokens),
+      },
+      { 'request-id': `req_${nextId()}` },
+    );
   },
 
   planStream(view: ChatView, answer: Answer): StreamPlan {
     const call = answer.toolCall;
-    const block = call ? { type: 'tool_use', id: `toolu_${call.id}`, name: call.name, input: {} } : { type: 'text', text: '' };
+    const block = call
+      ? { type: 'tool_use', id: `toolu_${call.id}`, name: call.name, input: {} }
+      : { type: 'text', text: '' };
     const frames = [
       messageStart(view.model, answer),
       sseEvent('content_block_start', { index: 0, content_block: block }),
       sseEvent('ping', {}),
     ];
     const deltas = call
-      ? call.argumentPieces.map((piece) => sseEvent('content_block_delta', { index: 0, delta: { type: 'input_json_delta', partial_json: piece } }))
-      : answer.textChunks.map((piece) => sseEvent('content_block_delta', { index: 0, delta: { type: 'text_delta', text: piece } }));
+      ? call.argumentPieces.map((piece) =>
+          sseEvent('content_block_delta', { index: 0, delta: { type: 'input_json_delta', partial_json: piece } }),
+        )
+      : answer.textChunks.map((piece) =>
+          sseEvent('content_block_delta', { index: 0, delta: { type: 'text_delta', text: piece } }),
+        );
     const cutIndex = frames.length + Math.min(2, deltas.length);
     frames.push(
       ...deltas,
       sseEvent('content_block_stop', { index: 0 }),
-      sseEvent('message_delta', { delta: { stop_reason: call ? 'tool_use' : 'end_turn', stop_sequence: null }, usage: { output_tokens: answer.completionTokens } }),
+      sseEvent('message_delta', {
+        delta: { stop_reason: call ? 'tool_use' : 'end_turn', stop_sequence: null },
+        usage: { output_tokens: answer.completionTokens },
+      }),
       sseEvent('message_stop', {}),
     );
     return { contentType: SSE, headers: { 'request-id': `req_${nextId()}` }, frames, cutIndex };
@@ -100,7 +151,10 @@ export const anthropicDialect: ProviderDialect = {
 
   planMalformedStream(view: ChatView): StreamPlan {
     const empty: Answer = { textChunks: [], promptTokens: 0, completionTokens: 0 };
-    const frames = [messageStart(view.model, empty), 'event: content_block_start\ndata: {"type":"content_block_start","index":0,"content_block":\n\n'];
+    const frames = [
+      messageStart(view.model, empty),
+      'event: content_block_start\ndata: {"type":"content_block_start","index":0,"content_block":\n\n',
+    ];
     return { contentType: SSE, headers: { 'request-id': `req_${nextId()}` }, frames, cutIndex: frames.length };
   },
 
@@ -118,7 +172,10 @@ export function parseAnthropicMessages(body: unknown): ChatView {
     model: stringOf(request.model) ?? '',
     stream: request.stream === true,
     lastUserText: lastUserText(messages),
-    promptWords: countPromptWords(typeof request.system === 'string' ? { text: request.system } : request.system, messages),
+    promptWords: countPromptWords(
+      typeof request.system === 'string' ? { text: request.system } : request.system,
+      messages,
+    ),
     firstToolName: stringOf(field(arrayOf(request.tools)[0], 'name')),
     endsWithToolResult: endsWithToolResult(messages),
     includeUsage: false,

@@ -6,7 +6,15 @@ import { embeddingFor, nextId } from './answer';
 import { sendJson } from './http-io';
 import { arrayOf, field, requireArray, requireRecord, stringOf } from './json-shape';
 import { countPromptWords, countWords, endsWithToolResult, lastUserText } from './message-text';
-import type { Answer, ChatView, EmbeddingsView, ProviderDialect, ProviderName, StreamPlan, UpstreamError } from './types';
+import type {
+  Answer,
+  ChatView,
+  EmbeddingsView,
+  ProviderDialect,
+  ProviderName,
+  StreamPlan,
+  UpstreamError,
+} from './types';
 
 interface OpenAiErrorShape {
   message: string;
@@ -16,31 +24,55 @@ interface OpenAiErrorShape {
 }
 
 const SSE = 'text/event-stream; charset=utf-8';
-const CONTEXT_MESSAGE =
-  "This model's maximum context length is 128000 tokens. However, your messages resulted in 250000 tokens. Please reduce the length of the messages.";
+const CONTEXT_ERROR: OpenAiErrorShape = {
+  message:
+    "This model's maximum context length is 128000 tokens. However, your messages resulted in 250000 tokens. Please reduce the length of the messages.",
+  type: 'invalid_request_error',
+  param: 'messages',
+  code: 'context_length_exceeded',
+};
 
-/** OpenAI's error body for a status; unknown statuses read as server errors. */
+/** OpenAI's error bodies by status, as the API sends them. */
+const ERRORS: Readonly<Record<number, OpenAiErrorShape>> = {
+  400: { message: 'Invalid request.', type: 'invalid_request_error', param: null, code: null },
+  401: {
+    message: 'Incorrect API key provided: bad-key.',
+    type: 'invalid_request_error',
+    param: null,
+    code: 'invalid_api_key',
+  },
+  403: {
+    message: 'You are not allowed to sample from this model.',
+    type: 'invalid_request_error',
+    param: null,
+    code: null,
+  },
+  404: {
+    message: 'The model does not exist or you do not have access to it.',
+    type: 'invalid_request_error',
+    param: null,
+    code: 'model_not_found',
+  },
+  429: { message: 'Rate limit reached for requests.', type: 'requests', param: null, code: 'rate_limit_exceeded' },
+  503: {
+    message: 'The engine is currently overloaded, please try again later.',
+    type: 'server_error',
+    param: null,
+    code: null,
+  },
+};
+
+const SERVER_ERROR: OpenAiErrorShape = {
+  message: 'The server had an error while processing your request. Sorry about that!',
+  type: 'server_error',
+  param: null,
+  code: null,
+};
+
+/** OpenAI's error body for a status; 529 reads as 503, anything unknown as a server error. */
 function errorShape(error: UpstreamError): OpenAiErrorShape {
-  if (error.reason === 'context') {
-    return { message: CONTEXT_MESSAGE, type: 'invalid_request_error', param: 'messages', code: 'context_length_exceeded' };
-  }
-  switch (error.status) {
-    case 400:
-      return { message: 'Invalid request.', type: 'invalid_request_error', param: null, code: null };
-    case 401:
-      return { message: 'Incorrect API key provided: bad-key.', type: 'invalid_request_error', param: null, code: 'invalid_api_key' };
-    case 403:
-      return { message: 'You are not allowed to sample from this model.', type: 'invalid_request_error', param: null, code: null };
-    case 404:
-      return { message: 'The model does not exist or you do not have access to it.', type: 'invalid_request_error', param: null, code: 'model_not_found' };
-    case 429:
-      return { message: 'Rate limit reached for requests. Please try again later.', type: 'requests', param: null, code: 'rate_limit_exceeded' };
-    case 503:
-    case 529:
-      return { message: 'The engine is currently overloaded, please try again later.', type: 'server_error', param: null, code: null };
-    default:
-      return { message: 'The server had an error while processing your request. Sorry about that!', type: 'server_error', param: null, code: null };
-  }
+  if (error.reason === 'context') return CONTEXT_ERROR;
+  return ERRORS[error.status === 529 ? 503 : error.status] ?? SERVER_ERROR;
 }
 
 function usageOf(answer: Answer): Record<string, unknown> {
@@ -49,7 +81,12 @@ function usageOf(answer: Answer): Record<string, unknown> {
     completion_tokens: answer.completionTokens,
     total_tokens: answer.promptTokens + answer.completionTokens,
     prompt_tokens_details: { cached_tokens: 0, audio_tokens: 0 },
-    completion_tokens_details: { reasoning_tokens: 0, audio_tokens: 0, accepted_prediction_tokens: 0, rejected_prediction_tokens: 0 },
+    completion_tokens_details: {
+      reasoning_tokens: 0,
+      audio_tokens: 0,
+      accepted_prediction_tokens: 0,
+      rejected_prediction_tokens: 0,
+    },
   };
 }
 
@@ -74,22 +111,42 @@ export function createOpenAiDialect(provider: Extract<ProviderName, 'openai' | '
     sendChat(res: Reply, view: ChatView, answer: Answer): void {
       const call = answer.toolCall;
       const message = call
-        ? { role: 'assistant', content: null, refusal: null, annotations: [], tool_calls: [{ id: `call_${call.id}`, type: 'function', function: { name: call.name, arguments: call.argumentsJson } }] }
+        ? {
+            role: 'assistant',
+            content: null,
+            refusal: null,
+            annotations: [],
+            tool_calls: [
+              { id: `call_${call.id}`, type: 'function', function: { name: call.name, arguments: call.argumentsJson } },
+            ],
+          }
         : { role: 'assistant', content: answer.text ?? '', refusal: null, annotations: [] };
-      sendJson(res, 200, {
-        id: `chatcmpl-${nextId()}`,
-        object: 'chat.completion',
-        created: Math.floor(Date.now() / 1000),
-        model: view.model,
-        choices: [{ index: 0, message, logprobs: null, finish_reason: call ? 'tool_calls' : 'stop' }],
-        usage: usageOf(answer),
-        service_tier: 'default',
-        system_fingerprint: null,
-      }, requestHeaders());
+      sendJson(
+        res,
+        200,
+        {
+          id: `chatcmpl-${nextId()}`,
+          object: 'chat.completion',
+          created: Math.floor(Date.now() / 1000),
+          model: view.model,
+          choices: [{ index: 0, message, logprobs: null, finish_reason: call ? 'tool_calls' : 'stop' }],
+          usage: usageOf(answer),
+          service_tier: 'default',
+          system_fingerprint: null,
+        },
+        requestHeaders(),
+      );
     },
 
     planStream(view: ChatView, answer: Answer): StreamPlan {
-      const base = { id: `chatcmpl-${nextId()}`, object: 'chat.completion.chunk', created: Math.floor(Date.now() / 1000), model: view.model, service_tier: 'default', system_fingerprint: null };
+      const base = {
+        id: `chatcmpl-${nextId()}`,
+        object: 'chat.completion.chunk',
+        created: Math.floor(Date.now() / 1000),
+        model: view.model,
+        service_tier: 'default',
+        system_fingerprint: null,
+      };
       const usageField = view.includeUsage ? { usage: null } : {};
       const chunk = (delta: Record<string, unknown>, finish: string | null = null): string =>
         sseData({ ...base, choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }], ...usageField });
@@ -97,8 +154,19 @@ export function createOpenAiDialect(provider: Extract<ProviderName, 'openai' | '
       const frames: string[] = [];
       let contentFrames: string[];
       if (call) {
-        frames.push(chunk({ role: 'assistant', content: null, tool_calls: [{ index: 0, id: `call_${call.id}`, type: 'function', function: { name: call.name, arguments: '' } }], refusal: null }));
-        contentFrames = call.argumentPieces.map((piece) => chunk({ tool_calls: [{ index: 0, function: { arguments: piece } }] }));
+        frames.push(
+          chunk({
+            role: 'assistant',
+            content: null,
+            tool_calls: [
+              { index: 0, id: `call_${call.id}`, type: 'function', function: { name: call.name, arguments: '' } },
+            ],
+            refusal: null,
+          }),
+        );
+        contentFrames = call.argumentPieces.map((piece) =>
+          chunk({ tool_calls: [{ index: 0, function: { arguments: piece } }] }),
+        );
       } else {
         frames.push(chunk({ role: 'assistant', content: '', refusal: null }));
         contentFrames = answer.textChunks.map((piece) => chunk({ content: piece }));
@@ -111,8 +179,19 @@ export function createOpenAiDialect(provider: Extract<ProviderName, 'openai' | '
     },
 
     planMalformedStream(view: ChatView): StreamPlan {
-      const start = sseData({ id: `chatcmpl-${nextId()}`, object: 'chat.completion.chunk', created: 0, model: view.model, choices: [{ index: 0, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }] });
-      return { contentType: SSE, headers: requestHeaders(), frames: [start, 'data: {"id":"chatcmpl-broken","choices":[{"delta":\n\n', 'data: [DONE]\n\n'], cutIndex: 2 };
+      const start = sseData({
+        id: `chatcmpl-${nextId()}`,
+        object: 'chat.completion.chunk',
+        created: 0,
+        model: view.model,
+        choices: [{ index: 0, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }],
+      });
+      return {
+        contentType: SSE,
+        headers: requestHeaders(),
+        frames: [start, 'data: {"id":"chatcmpl-broken","choices":[{"delta":\n\n', 'data: [DONE]\n\n'],
+        cutIndex: 2,
+      };
     },
 
     sendEmbeddings(res: Reply, view: EmbeddingsView): void {
@@ -122,7 +201,12 @@ export function createOpenAiDialect(provider: Extract<ProviderName, 'openai' | '
         return { object: 'embedding', index, embedding };
       });
       const tokens = view.inputs.reduce((sum, input) => sum + countWords(input), 0);
-      sendJson(res, 200, { object: 'list', data, model: view.model, usage: { prompt_tokens: tokens, total_tokens: tokens } }, requestHeaders());
+      sendJson(
+        res,
+        200,
+        { object: 'list', data, model: view.model, usage: { prompt_tokens: tokens, total_tokens: tokens } },
+        requestHeaders(),
+      );
     },
   };
 }

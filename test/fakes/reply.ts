@@ -19,12 +19,18 @@ export interface Reply {
   uncork(): void;
   /** Breaks the exchange: HTTP/1.1 destroys the socket, HTTP/2 resets only this stream. */
   abort(): void;
+  /**
+   * Read once closed: true when the response was not fully sent and not broken by
+   * {@link Reply.abort}, i.e. the client went away (or the fake was closed under it).
+   */
+  readonly clientAborted: boolean;
   /** Calls `listener` once when the exchange closes; returns an unsubscribe function. */
   onClose(listener: () => void): () => void;
 }
 
 /** Wraps an HTTP/1.1 response. */
 export function http1Reply(res: ServerResponse): Reply {
+  let selfAborted = false;
   return {
     get gone(): boolean {
       return res.destroyed || res.writableEnded || res.socket === null || res.socket.destroyed;
@@ -34,7 +40,13 @@ export function http1Reply(res: ServerResponse): Reply {
     end: (chunk) => void (chunk === undefined ? res.end() : res.end(chunk)),
     cork: () => res.cork(),
     uncork: () => res.uncork(),
-    abort: () => (res.socket ?? res).destroy(),
+    abort: () => {
+      selfAborted = true;
+      (res.socket ?? res).destroy();
+    },
+    get clientAborted(): boolean {
+      return !res.writableFinished && !selfAborted;
+    },
     onClose: (listener) => {
       res.once('close', listener);
       return () => void res.off('close', listener);
@@ -44,6 +56,7 @@ export function http1Reply(res: ServerResponse): Reply {
 
 /** Wraps an HTTP/2 compatibility-API response. */
 export function http2Reply(res: Http2ServerResponse): Reply {
+  let selfAborted = false;
   return {
     get gone(): boolean {
       return res.stream.destroyed || res.stream.closed || res.writableEnded;
@@ -53,7 +66,14 @@ export function http2Reply(res: Http2ServerResponse): Reply {
     end: (chunk) => void (chunk === undefined ? res.end() : res.end(chunk)),
     cork: () => res.stream.cork(),
     uncork: () => res.stream.uncork(),
-    abort: () => res.stream.close(constants.NGHTTP2_INTERNAL_ERROR),
+    abort: () => {
+      selfAborted = true;
+      res.stream.close(constants.NGHTTP2_INTERNAL_ERROR);
+    },
+    get clientAborted(): boolean {
+      // Not the RST code: the SDK cancels timed-out streams with NO_ERROR.
+      return res.stream.aborted && !selfAborted;
+    },
     onClose: (listener) => {
       res.once('close', listener);
       return () => void res.off('close', listener);

@@ -16,7 +16,8 @@ import type { ProviderDialect, RecordedRequest, RequestView } from './types';
 const DEFAULT_RETRY_AFTER_SECONDS = 0.1;
 const BAD_KEY = 'bad-key';
 /** A JSON body cut off mid-value, for `#fault=malformed` on non-streaming requests. */
-const TRUNCATED_JSON = '{"id":"fake-malformed","object":"chat.completion","choices":[{"index":0,"message":{"role":"assis';
+const TRUNCATED_JSON =
+  '{"id":"fake-malformed","object":"chat.completion","choices":[{"index":0,"message":{"role":"assis';
 
 /** A request on either protocol. */
 export type IncomingRequest = IncomingMessage | Http2ServerRequest;
@@ -31,7 +32,10 @@ export interface HandlerState {
 /** True when any credential the SDKs send equals `bad-key` (Bearer, x-api-key, api-key, SigV4). */
 function hasBadKey(headers: IncomingHttpHeaders): boolean {
   const authorization = headers.authorization;
-  if (authorization !== undefined && (authorization === `Bearer ${BAD_KEY}` || authorization.includes(`Credential=${BAD_KEY}/`))) {
+  if (
+    authorization !== undefined &&
+    (authorization === `Bearer ${BAD_KEY}` || authorization.includes(`Credential=${BAD_KEY}/`))
+  ) {
     return true;
   }
   return headers['x-api-key'] === BAD_KEY || headers['api-key'] === BAD_KEY;
@@ -42,7 +46,14 @@ export async function handleRequest(req: IncomingRequest, res: Reply, state: Han
   const route = matchRoute(req.method ?? 'GET', req.url ?? '/');
   if (route === undefined) {
     req.resume();
-    sendJson(res, 404, { error: { message: `No fake upstream route for ${req.method} ${req.url}`, type: 'invalid_request_error', param: null, code: 'unknown_url' } });
+    sendJson(res, 404, {
+      error: {
+        message: `No fake upstream route for ${req.method} ${req.url}`,
+        type: 'invalid_request_error',
+        param: null,
+        code: 'unknown_url',
+      },
+    });
     return;
   }
   const { dialect } = route;
@@ -57,7 +68,21 @@ export async function handleRequest(req: IncomingRequest, res: Reply, state: Han
     return;
   }
   if (state.record) {
-    state.requests.push({ provider: dialect.provider, path: route.path, url: req.url ?? route.path, model: view.model, stream: view.stream, lastUserText: view.lastUserText, headers: req.headers, body });
+    const recorded: RecordedRequest = {
+      provider: dialect.provider,
+      path: route.path,
+      url: req.url ?? route.path,
+      model: view.model,
+      stream: view.stream,
+      lastUserText: view.lastUserText,
+      headers: req.headers,
+      body,
+      aborted: false,
+    };
+    state.requests.push(recorded);
+    res.onClose(() => {
+      recorded.aborted = res.clientAborted;
+    });
   }
   if (hasBadKey(req.headers)) {
     dialect.sendError(res, { status: 401, reason: 'bad-key' });
@@ -65,7 +90,11 @@ export async function handleRequest(req: IncomingRequest, res: Reply, state: Han
   }
   const directives = parseDirectives(view.lastUserText);
   if (directives.delayMs > 0 && !(await waitUnlessClosed(res, directives.delayMs))) return;
-  if (directives.fault !== undefined && (await applyFault(directives.fault, directives.tool, dialect, view, res, state))) return;
+  if (
+    directives.fault !== undefined &&
+    (await applyFault(directives.fault, directives.tool, dialect, view, res, state))
+  )
+    return;
   answer(res, dialect, view, directives.tool);
 }
 
@@ -74,17 +103,26 @@ function answer(res: Reply, dialect: ProviderDialect, view: RequestView, wantToo
     dialect.sendEmbeddings(res, view);
     return;
   }
-  const reply = buildAnswer(dialect.provider, view, wantTool);
-  if (view.stream) writeStream(res, dialect.planStream(view, reply), cut);
-  else dialect.sendChat(res, view, reply);
+  const content = buildAnswer(dialect.provider, view, wantTool);
+  if (view.stream) writeStream(res, dialect.planStream(view, content), cut);
+  else dialect.sendChat(res, view, content);
 }
 
 /** Applies a fault; resolves true when it answered (or withheld) the response itself. */
-async function applyFault(fault: Fault, wantTool: boolean, dialect: ProviderDialect, view: RequestView, res: Reply, state: HandlerState): Promise<boolean> {
+async function applyFault(
+  fault: Fault,
+  wantTool: boolean,
+  dialect: ProviderDialect,
+  view: RequestView,
+  res: Reply,
+  state: HandlerState,
+): Promise<boolean> {
   switch (fault.kind) {
     case 'status': {
-      if (fault.times !== undefined && state.ledger.attempt(dialect.provider, view.lastUserText) > fault.times) return false;
-      const retryAfterSeconds = fault.retryAfterSeconds ?? (fault.status === 429 ? DEFAULT_RETRY_AFTER_SECONDS : undefined);
+      if (fault.times !== undefined && state.ledger.attempt(dialect.provider, view.lastUserText) > fault.times)
+        return false;
+      const retryAfterSeconds =
+        fault.retryAfterSeconds ?? (fault.status === 429 ? DEFAULT_RETRY_AFTER_SECONDS : undefined);
       dialect.sendError(res, { status: fault.status, retryAfterSeconds });
       return true;
     }

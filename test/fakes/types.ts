@@ -21,6 +21,11 @@ export interface RecordedRequest {
   headers: Record<string, string | string[] | undefined>;
   /** Parsed JSON body. */
   body: unknown;
+  /**
+   * Becomes true when the client disconnects before the fake finished answering (e.g. the
+   * gateway aborting an upstream call); stays false for faults the fake breaks itself (`cut`).
+   */
+  aborted: boolean;
 }
 
 /** Handle on a running fake upstream. */

@@ -30,7 +30,8 @@ describe('bad input gets an OpenAI-style error, never a 500', () => {
 
   it('a body that is not an object → 400', async () => {
     expect(await call('/v1/chat/completions', { body: '[1,2]' })).toMatchObject({ status: 400, code: 'invalid_request_body' });
-    expect(await call('/v1/chat/completions', { body: '' })).toMatchObject({ status: 400, code: 'invalid_request_body' });
+    expect(await call('/v1/chat/completions', { body: '"text"' })).toMatchObject({ status: 400, code: 'invalid_request_body' });
+    expect(await call('/v1/chat/completions', { body: '' })).toMatchObject({ status: 400, param: 'model', code: 'missing_required_parameter' });
   });
 
   it('missing fields → 400 naming the field', async () => {

@@ -4,7 +4,13 @@ import { startFakeUpstream } from '../../fakes';
 import type { FakeUpstream } from '../../fakes';
 import { BEDROCK_MODEL, TITAN_MODEL, bedrockClient, drain } from './sdk-clients';
 
-const WEATHER_TOOL: Tool = { toolSpec: { name: 'get_weather', description: 'Weather for a city', inputSchema: { json: { type: 'object', properties: { city: { type: 'string' } } } } } };
+const WEATHER_TOOL: Tool = {
+  toolSpec: {
+    name: 'get_weather',
+    description: 'Weather for a city',
+    inputSchema: { json: { type: 'object', properties: { city: { type: 'string' } } } },
+  },
+};
 
 let upstream: FakeUpstream;
 
@@ -28,7 +34,9 @@ async function streamEvents(text: string, extra: Partial<ConverseCommandInput> =
 
 describe('Bedrock Converse', () => {
   it('answers Converse JSON with usage and metrics on the URL-encoded model path', async () => {
-    const output = await bedrockClient(upstream.url).send(new ConverseCommand(converseInput('Hello Bedrock friend', { system: [{ text: 'Be kind.' }] })));
+    const output = await bedrockClient(upstream.url).send(
+      new ConverseCommand(converseInput('Hello Bedrock friend', { system: [{ text: 'Be kind.' }] })),
+    );
 
     expect(output.output?.message?.role).toBe('assistant');
     expect(output.output?.message?.content).toEqual([{ text: 'Hello from fake bedrock: Hello Bedrock friend' }]);
@@ -51,7 +59,9 @@ describe('Bedrock Converse', () => {
     const events = await streamEvents('stream me now');
 
     expect(events[0]).toEqual({ messageStart: { role: 'assistant' } });
-    const texts = events.flatMap((event) => (event.contentBlockDelta?.delta?.text === undefined ? [] : [event.contentBlockDelta.delta.text]));
+    const texts = events.flatMap((event) =>
+      event.contentBlockDelta?.delta?.text === undefined ? [] : [event.contentBlockDelta.delta.text],
+    );
     expect(texts.length).toBeGreaterThanOrEqual(4);
     expect(texts.join('')).toBe('Hello from fake bedrock: stream me now');
     expect(events.slice(-3)).toEqual([
@@ -59,11 +69,16 @@ describe('Bedrock Converse', () => {
       { messageStop: { stopReason: 'end_turn' } },
       { metadata: { usage: { inputTokens: 6, outputTokens: 7, totalTokens: 13 }, metrics: { latencyMs: 0 } } },
     ]);
-    expect(upstream.requests[0]).toMatchObject({ path: '/model/anthropic.claude-3-haiku-20240307-v1%3A0/converse-stream', stream: true });
+    expect(upstream.requests[0]).toMatchObject({
+      path: '/model/anthropic.claude-3-haiku-20240307-v1%3A0/converse-stream',
+      stream: true,
+    });
   });
 
   it('answers toolUse on #tool', async () => {
-    const output = await bedrockClient(upstream.url).send(new ConverseCommand(converseInput('Weather? #tool', { toolConfig: { tools: [WEATHER_TOOL] } })));
+    const output = await bedrockClient(upstream.url).send(
+      new ConverseCommand(converseInput('Weather? #tool', { toolConfig: { tools: [WEATHER_TOOL] } })),
+    );
 
     expect(output.stopReason).toBe('tool_use');
     const toolUse = output.output?.message?.content?.[0]?.toolUse;
@@ -75,23 +90,33 @@ describe('Bedrock Converse', () => {
   it('streams toolUse as a block start and input deltas', async () => {
     const events = await streamEvents('#tool weather', { toolConfig: { tools: [WEATHER_TOOL] } });
 
-    expect(events[1].contentBlockStart).toMatchObject({ contentBlockIndex: 0, start: { toolUse: { name: 'get_weather' } } });
-    const pieces = events.flatMap((event) => (event.contentBlockDelta?.delta?.toolUse?.input === undefined ? [] : [event.contentBlockDelta.delta.toolUse.input]));
+    expect(events[1].contentBlockStart).toMatchObject({
+      contentBlockIndex: 0,
+      start: { toolUse: { name: 'get_weather' } },
+    });
+    const pieces = events.flatMap((event) =>
+      event.contentBlockDelta?.delta?.toolUse?.input === undefined ? [] : [event.contentBlockDelta.delta.toolUse.input],
+    );
     expect(pieces.length).toBeGreaterThanOrEqual(2);
     expect(JSON.parse(pieces.join(''))).toEqual({ city: 'Paris' });
     expect(events.find((event) => event.messageStop)?.messageStop?.stopReason).toBe('tool_use');
   });
 
   it('answers in text after a toolResult turn', async () => {
-    const output = await bedrockClient(upstream.url).send(new ConverseCommand({
-      modelId: BEDROCK_MODEL,
-      toolConfig: { tools: [WEATHER_TOOL] },
-      messages: [
-        { role: 'user', content: [{ text: 'Weather? #tool' }] },
-        { role: 'assistant', content: [{ toolUse: { toolUseId: 't1', name: 'get_weather', input: { city: 'Paris' } } }] },
-        { role: 'user', content: [{ toolResult: { toolUseId: 't1', content: [{ text: 'sunny' }] } }] },
-      ],
-    }));
+    const output = await bedrockClient(upstream.url).send(
+      new ConverseCommand({
+        modelId: BEDROCK_MODEL,
+        toolConfig: { tools: [WEATHER_TOOL] },
+        messages: [
+          { role: 'user', content: [{ text: 'Weather? #tool' }] },
+          {
+            role: 'assistant',
+            content: [{ toolUse: { toolUseId: 't1', name: 'get_weather', input: { city: 'Paris' } } }],
+          },
+          { role: 'user', content: [{ toolResult: { toolUseId: 't1', content: [{ text: 'sunny' }] } }] },
+        ],
+      }),
+    );
     expect(output.stopReason).toBe('end_turn');
     expect(output.output?.message?.content).toEqual([{ text: 'Hello from fake bedrock: Weather? #tool' }]);
   });
@@ -100,8 +125,17 @@ describe('Bedrock Converse', () => {
 describe('Bedrock InvokeModel (Titan embeddings)', () => {
   it('returns a deterministic embedding and the input token count', async () => {
     const client = bedrockClient(upstream.url);
-    const invoke = async (body: Record<string, unknown>): Promise<{ embedding: number[]; inputTextTokenCount: number }> => {
-      const output = await client.send(new InvokeModelCommand({ modelId: TITAN_MODEL, contentType: 'application/json', accept: 'application/json', body: JSON.stringify(body) }));
+    const invoke = async (
+      body: Record<string, unknown>,
+    ): Promise<{ embedding: number[]; inputTextTokenCount: number }> => {
+      const output = await client.send(
+        new InvokeModelCommand({
+          modelId: TITAN_MODEL,
+          contentType: 'application/json',
+          accept: 'application/json',
+          body: JSON.stringify(body),
+        }),
+      );
       return JSON.parse(new TextDecoder().decode(output.body)) as { embedding: number[]; inputTextTokenCount: number };
     };
 
@@ -114,6 +148,11 @@ describe('Bedrock InvokeModel (Titan embeddings)', () => {
     expect(first.embedding).toEqual(second.embedding);
     expect(Math.hypot(...first.embedding)).toBeCloseTo(1, 5);
     expect(sized.embedding).toHaveLength(256);
-    expect(upstream.requests[0]).toMatchObject({ provider: 'bedrock', path: '/model/amazon.titan-embed-text-v2%3A0/invoke', model: TITAN_MODEL, lastUserText: 'embed these three' });
+    expect(upstream.requests[0]).toMatchObject({
+      provider: 'bedrock',
+      path: '/model/amazon.titan-embed-text-v2%3A0/invoke',
+      model: TITAN_MODEL,
+      lastUserText: 'embed these three',
+    });
   });
 });

@@ -17,13 +17,26 @@ afterEach(() => upstream.reset());
 afterAll(() => upstream.close());
 
 function create(text: string, opts: ClientOptions = {}): Promise<Message> {
-  return anthropicClient(upstream.url, opts).messages.create({ model: MODEL, max_tokens: 64, messages: [{ role: 'user', content: text }] });
+  return anthropicClient(upstream.url, opts).messages.create({
+    model: MODEL,
+    max_tokens: 64,
+    messages: [{ role: 'user', content: text }],
+  });
 }
 
-async function createStream(text: string): Promise<{ events: RawMessageStreamEvent[]; texts: string[]; error?: Error }> {
-  const stream = await anthropicClient(upstream.url, { quiet: true }).messages.create({ model: MODEL, max_tokens: 64, stream: true, messages: [{ role: 'user', content: text }] });
+async function createStream(
+  text: string,
+): Promise<{ events: RawMessageStreamEvent[]; texts: string[]; error?: Error }> {
+  const stream = await anthropicClient(upstream.url, { quiet: true }).messages.create({
+    model: MODEL,
+    max_tokens: 64,
+    stream: true,
+    messages: [{ role: 'user', content: text }],
+  });
   const { items, error } = await drain<RawMessageStreamEvent>(stream);
-  const texts = items.flatMap((event) => (event.type === 'content_block_delta' && event.delta.type === 'text_delta' ? [event.delta.text] : []));
+  const texts = items.flatMap((event) =>
+    event.type === 'content_block_delta' && event.delta.type === 'text_delta' ? [event.delta.text] : [],
+  );
   return { events: items, texts, error };
 }
 
@@ -33,7 +46,10 @@ describe('Anthropic faults', () => {
     for (let attempt = 1; attempt <= 2; attempt += 1) {
       const error = await rejectionOf(create(text), Anthropic.RateLimitError);
       expect(error.status).toBe(429);
-      expect(error.error).toMatchObject({ type: 'error', error: { type: 'rate_limit_error', message: expect.any(String) } });
+      expect(error.error).toMatchObject({
+        type: 'error',
+        error: { type: 'rate_limit_error', message: expect.any(String) },
+      });
       expect(error.headers?.get('retry-after')).toBe('0.1');
       expect(error.requestID).toMatch(/^req_/);
     }
@@ -63,7 +79,10 @@ describe('Anthropic faults', () => {
   it('the key bad-key yields 401 authentication_error', async () => {
     const error = await rejectionOf(create('hello', { apiKey: 'bad-key' }), Anthropic.AuthenticationError);
     expect(error.status).toBe(401);
-    expect(error.error).toMatchObject({ type: 'error', error: { type: 'authentication_error', message: 'invalid x-api-key' } });
+    expect(error.error).toMatchObject({
+      type: 'error',
+      error: { type: 'authentication_error', message: 'invalid x-api-key' },
+    });
   });
 
   it.each([
@@ -80,7 +99,10 @@ describe('Anthropic faults', () => {
 
   it('#fault=context answers the prompt-too-long invalid_request_error', async () => {
     const error = await rejectionOf(create('too long #fault=context'), Anthropic.BadRequestError);
-    expect(error.error).toMatchObject({ type: 'error', error: { type: 'invalid_request_error', message: 'prompt is too long: 250000 tokens > 200000 maximum' } });
+    expect(error.error).toMatchObject({
+      type: 'error',
+      error: { type: 'invalid_request_error', message: 'prompt is too long: 250000 tokens > 200000 maximum' },
+    });
   });
 
   it('#fault=malformed sends 200 with truncated JSON', async () => {

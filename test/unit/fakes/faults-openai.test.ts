@@ -14,13 +14,23 @@ afterEach(() => upstream.reset());
 afterAll(() => upstream.close());
 
 function chat(text: string, opts: { apiKey?: string; timeout?: number } = {}): Promise<OpenAI.ChatCompletion> {
-  return openAiClient(upstream.url, opts).chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: text }] });
+  return openAiClient(upstream.url, opts).chat.completions.create({
+    model: 'gpt-4o',
+    messages: [{ role: 'user', content: text }],
+  });
 }
 
 async function chatStream(text: string): Promise<{ pieces: string[]; error?: Error }> {
-  const stream = await openAiClient(upstream.url, { quiet: true }).chat.completions.create({ model: 'gpt-4o', stream: true, messages: [{ role: 'user', content: text }] });
+  const stream = await openAiClient(upstream.url, { quiet: true }).chat.completions.create({
+    model: 'gpt-4o',
+    stream: true,
+    messages: [{ role: 'user', content: text }],
+  });
   const { items, error } = await drain<ChatCompletionChunk>(stream);
-  return { pieces: items.flatMap((chunk) => (chunk.choices[0]?.delta.content ? [chunk.choices[0].delta.content] : [])), error };
+  return {
+    pieces: items.flatMap((chunk) => (chunk.choices[0]?.delta.content ? [chunk.choices[0].delta.content] : [])),
+    error,
+  };
 }
 
 describe('OpenAI faults', () => {
@@ -118,7 +128,11 @@ describe('OpenAI faults', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(195);
 
     started = Date.now();
-    const stream = await openAiClient(upstream.url).chat.completions.create({ model: 'gpt-4o', stream: true, messages: [{ role: 'user', content: 'slow stream #delay=200' }] });
+    const stream = await openAiClient(upstream.url).chat.completions.create({
+      model: 'gpt-4o',
+      stream: true,
+      messages: [{ role: 'user', content: 'slow stream #delay=200' }],
+    });
     expect(Date.now() - started).toBeGreaterThanOrEqual(195);
     await drain(stream);
   });

@@ -20,15 +20,34 @@ export interface ClientOptions {
 }
 
 export function openAiClient(url: string, opts: ClientOptions = {}): OpenAI {
-  return new OpenAI({ apiKey: opts.apiKey ?? 'sk-test', baseURL: `${url}/v1`, maxRetries: 0, timeout: opts.timeout, logLevel: opts.quiet ? 'off' : undefined });
+  return new OpenAI({
+    apiKey: opts.apiKey ?? 'sk-test',
+    baseURL: `${url}/v1`,
+    maxRetries: 0,
+    timeout: opts.timeout,
+    logLevel: opts.quiet ? 'off' : undefined,
+  });
 }
 
 export function azureClient(url: string, deployment: string, opts: ClientOptions = {}): AzureOpenAI {
-  return new AzureOpenAI({ apiKey: opts.apiKey ?? 'azure-key', endpoint: url, deployment, apiVersion: AZURE_API_VERSION, maxRetries: 0, timeout: opts.timeout });
+  return new AzureOpenAI({
+    apiKey: opts.apiKey ?? 'azure-key',
+    endpoint: url,
+    deployment,
+    apiVersion: AZURE_API_VERSION,
+    maxRetries: 0,
+    timeout: opts.timeout,
+  });
 }
 
 export function anthropicClient(url: string, opts: ClientOptions = {}): Anthropic {
-  return new Anthropic({ apiKey: opts.apiKey ?? 'sk-ant-test', baseURL: url, maxRetries: 0, timeout: opts.timeout, logLevel: opts.quiet ? 'off' : undefined });
+  return new Anthropic({
+    apiKey: opts.apiKey ?? 'sk-ant-test',
+    baseURL: url,
+    maxRetries: 0,
+    timeout: opts.timeout,
+    logLevel: opts.quiet ? 'off' : undefined,
+  });
 }
 
 export function bedrockClient(url: string, opts: ClientOptions = {}): BedrockRuntimeClient {
@@ -42,7 +61,10 @@ export function bedrockClient(url: string, opts: ClientOptions = {}): BedrockRun
 }
 
 /** The rejection of `promise`, asserted to be an instance of `errorClass`. */
-export async function rejectionOf<E>(promise: Promise<unknown>, errorClass: abstract new (...args: never[]) => E): Promise<E> {
+export async function rejectionOf<E>(
+  promise: Promise<unknown>,
+  errorClass: abstract new (...args: never[]) => E,
+): Promise<E> {
   const error = await anyRejectionOf(promise);
   expect(error).toBeInstanceOf(errorClass);
   return error as E;

@@ -1,0 +1,129 @@
+/**
+ * The phases against the gateway: it is started as its own process, given a client key, watched
+ * at rest, then loaded on the fast path (streams) and the durable path (non-streaming).
+ */
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { getFreePort } from '../temporal/free-port';
+import { BENCH_KEY_ENV, BENCH_MODEL, BENCH_UPSTREAM_KEY, writeBenchConfig } from './bench-config';
+import type { Cleanup } from './cleanup';
+import { CpuMeter } from './cpu-meter';
+import { startGatewayProcess } from './gateway-process';
+import { createTransport, type TransportName } from './http-client';
+import { chatSpec, checkOnce, runHttpPhase } from './http-phase';
+import type { BenchInfra } from './infra';
+import { log } from './log';
+import { peakRssKib } from './proc-stats';
+import { measureQuietly, waitForQuietMachine } from './quiet';
+import { PathName, type IdleCpu } from './report';
+import { cpuProfArgs, PhaseGroup, type BenchSettings } from './settings';
+import type { PhaseStats } from './stats';
+
+/** How long the gateway is watched doing nothing. */
+const IDLE_WINDOW_MS = 3_000;
+
+/** What the gateway phases report besides their rows. */
+export interface GatewayPhasesResult {
+  readonly peakRssKib: number | undefined;
+  readonly idle: IdleCpu;
+}
+
+/**
+ * Starts the gateway (`node dist/bin/api.js`), runs the selected gateway phases at every
+ * concurrency, and stops it gracefully (so a `--cpu-prof` profile is written).
+ *
+ * @throws if the gateway does not become ready, a key cannot be issued, or a first request fails.
+ */
+export async function runGatewayPhases(opts: {
+  settings: BenchSettings;
+  distRoot: string;
+  tempDir: string;
+  fakeUrl: string;
+  infra: BenchInfra;
+  temporalPid: number | undefined;
+  transportName: TransportName;
+  record: (pathName: PathName, stats: PhaseStats) => void;
+  cleanup: Cleanup;
+}): Promise<GatewayPhasesResult> {
+  const { settings } = opts;
+  const configFile = await writeBenchConfig(opts.tempDir, opts.fakeUrl);
+  const port = await getFreePort();
+  const adminToken = randomBytes(24).toString('hex');
+  log('starting the gateway (node dist/bin/api.js)…');
+  const gateway = await startGatewayProcess({
+    distRoot: opts.distRoot,
+    port,
+    logFile: path.join(opts.tempDir, 'gateway.log'),
+    cleanup: opts.cleanup,
+    nodeArgs: cpuProfArgs(settings, 'gateway'),
+    env: {
+      ...process.env,
+      TEMPORAL_ADDRESS: opts.infra.temporalAddress,
+      TEMPORAL_NAMESPACE: opts.infra.namespace,
+      DATABASE_URL: opts.infra.databaseUrl,
+      SWITCHYARD_CONFIG: configFile,
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      SWITCHYARD_API_WORKER: 'true',
+      LOG_LEVEL: 'warn',
+      SWITCHYARD_ADMIN_TOKEN: adminToken,
+      [BENCH_KEY_ENV]: BENCH_UPSTREAM_KEY,
+    },
+  });
+  log(`gateway ready at ${gateway.url} (pid ${gateway.pid})`);
+  const transport = createTransport(opts.transportName);
+  try {
+    const clientKey = await createClientKey(gateway.url, adminToken);
+    const meter = new CpuMeter({ root: process.pid, underTest: gateway.pid, temporal: opts.temporalPid });
+    const idle = await measureIdle(meter);
+    log(`  at rest: gateway ${idle.gatewayMsPerS?.toFixed(1)} CPU ms/s, Temporal server ${idle.temporalMsPerS?.toFixed(1)} CPU ms/s`);
+
+    const phases = [
+      { group: PhaseGroup.Fast, path: PathName.FastPath, stream: true },
+      { group: PhaseGroup.Durable, path: PathName.Durable, stream: false },
+    ] as const;
+    for (const phase of phases) {
+      if (!settings.groups.has(phase.group)) continue;
+      const spec = chatSpec({ baseUrl: gateway.url, bearer: clientKey, model: BENCH_MODEL, stream: phase.stream });
+      await checkOnce(spec, `gateway ${phase.path}`);
+      log(`${phase.path} phases…`);
+      for (const c of settings.concurrencies) {
+        const stats = await measureQuietly(process.pid, log, `${phase.path} c=${c}`, () =>
+          runHttpPhase({ transport, spec, shape: settings.shape(c), maxMeasureMs: settings.maxMeasureMs, meter }),
+        );
+        opts.record(phase.path, stats);
+      }
+    }
+    return { peakRssKib: peakRssKib(gateway.pid), idle };
+  } finally {
+    transport.close();
+    await gateway.owned.stop();
+  }
+}
+
+/** CPU the gateway and the Temporal server use with no requests (pollers, timers), per second. */
+async function measureIdle(meter: CpuMeter): Promise<IdleCpu> {
+  await waitForQuietMachine(process.pid, log);
+  meter.begin();
+  await delay(IDLE_WINDOW_MS);
+  meter.finish();
+  const cpu = meter.breakdown();
+  const perSecond = (ms: number | undefined): number | undefined => (ms === undefined ? undefined : (ms * 1000) / IDLE_WINDOW_MS);
+  return { gatewayMsPerS: perSecond(cpu.underTestMs), temporalMsPerS: perSecond(cpu.temporalMs) };
+}
+
+/** Issues a client key through POST /admin/keys. */
+async function createClientKey(gatewayUrl: string, adminToken: string): Promise<string> {
+  const res = await fetch(`${gatewayUrl}/admin/keys`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${adminToken}` },
+    body: JSON.stringify({ name: 'bench' }),
+    signal: AbortSignal.timeout(10_000),
+  });
+  const body: unknown = await res.json();
+  if (res.status !== 201 || typeof body !== 'object' || body === null || !('key' in body) || typeof body.key !== 'string') {
+    throw new Error(`POST /admin/keys: HTTP ${res.status}: ${JSON.stringify(body).slice(0, 300)}`);
+  }
+  return body.key;
+}
