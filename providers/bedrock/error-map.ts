@@ -53,7 +53,7 @@ export function classifyBedrockError(err: unknown, provider: string): UpstreamEr
   const retryAfterMs = parseRetryAfterMs(fields.$response?.headers);
   const isServiceError = fields.$fault === 'client' || fields.$fault === 'server';
 
-  let failureType = name !== undefined ? EXCEPTION_FAILURES[name] : undefined;
+  let failureType = name !== undefined && Object.hasOwn(EXCEPTION_FAILURES, name) ? EXCEPTION_FAILURES[name] : undefined;
   if (failureType === undefined) {
     if (status !== undefined && status >= 200 && status < 300 && !isServiceError) {
       // Smithy attaches the 2xx response's metadata to errors thrown while parsing its body.
