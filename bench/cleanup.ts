@@ -5,8 +5,8 @@
 
 type Stop = () => Promise<void>;
 
-/** Longest time one stop step may take before the next one runs anyway. */
-const STEP_TIMEOUT_MS = 20_000;
+/** Longest time one stop step may take before the next one runs anyway (Postgres may need 20 s). */
+const STEP_TIMEOUT_MS = 30_000;
 
 /** A LIFO stack of stop steps, run at most once. */
 export class Cleanup {

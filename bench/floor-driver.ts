@@ -7,14 +7,14 @@ import { randomUUID } from 'node:crypto';
 import { Client } from '@temporalio/client';
 import type { SearchAttributePair } from '@temporalio/common';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
-import { CpuMeter } from './cpu-meter';
 import { SA } from '../temporal/search-attributes';
+import { CpuMeter } from './cpu-meter';
 import { floorActivities } from './floor-activities';
 import { FLOOR_SPEC_ENV, FLOOR_TASK_QUEUE, FloorVariant, floorSpecSchema, type FloorResult, type FloorSpec } from './floor-protocol';
 import type { Sample } from './http-client';
 import { runClosedLoop } from './load';
 import { peakRssKib } from './proc-stats';
-import { measureQuietly } from './quiet';
+import { QuietGate } from './quiet';
 import { summarize } from './stats';
 
 /** The four search attributes the gateway starts every chat workflow with. */
@@ -59,6 +59,7 @@ async function main(): Promise<void> {
 
 async function drive(client: Client, spec: FloorSpec): Promise<FloorResult> {
   const meter = new CpuMeter({ root: process.ppid, underTest: process.pid, temporal: spec.temporalPid });
+  const gate = new QuietGate({ root: process.ppid, referenceProbeMs: spec.referenceProbeMs, waitBudgetMs: spec.waitBudgetMs, log });
   const results: FloorResult['results'] = [];
   const run = randomUUID().slice(0, 8);
   let sequence = 0;
@@ -81,7 +82,7 @@ async function drive(client: Client, spec: FloorSpec): Promise<FloorResult> {
           return { ok: false, latencyMs: performance.now() - started, error: error instanceof Error ? error.message : String(error) };
         }
       };
-      const stats = await measureQuietly(process.ppid, log, `floor ${label(variant)} c=${phase.concurrency}`, async () => {
+      const stats = await gate.measure(`floor ${label(variant)} c=${phase.concurrency}`, async () => {
         const load = await runClosedLoop({
           ...phase,
           maxMeasureMs: spec.maxMeasureMs,

@@ -30,6 +30,10 @@ export const floorSpecSchema = z.object({
   variants: z.array(z.enum([FloorVariant.OneActivity, FloorVariant.SearchAttributes, FloorVariant.Empty])).min(1),
   phases: z.array(loadShapeSchema).min(1),
   maxMeasureMs: z.number().int().min(1),
+  /** The parent's CPU probe reference (see quiet.ts), so both processes judge speed alike. */
+  referenceProbeMs: z.number().positive(),
+  /** Time the driver may spend waiting for a quiet machine, in total. */
+  waitBudgetMs: z.number().int().min(0),
 });
 /** Parameters of the floor run. */
 export type FloorSpec = z.infer<typeof floorSpecSchema>;
@@ -50,6 +54,7 @@ const phaseStatsSchema = z.object({
   cpu: z
     .object({ underTest: optionalNumber, temporal: optionalNumber, postgres: optionalNumber, bench: optionalNumber, outside: optionalNumber })
     .optional(),
+  cpuSlowdown: optionalNumber,
 }) satisfies z.ZodType<PhaseStats>;
 
 /** The driver's answer. */

@@ -15,7 +15,7 @@ import { chatSpec, checkOnce, runHttpPhase } from './http-phase';
 import type { BenchInfra } from './infra';
 import { log } from './log';
 import { peakRssKib } from './proc-stats';
-import { measureQuietly, waitForQuietMachine } from './quiet';
+import type { QuietGate } from './quiet';
 import { PathName, type IdleCpu } from './report';
 import { cpuProfArgs, PhaseGroup, type BenchSettings } from './settings';
 import type { PhaseStats } from './stats';
@@ -45,6 +45,7 @@ export async function runGatewayPhases(opts: {
   transportName: TransportName;
   record: (pathName: PathName, stats: PhaseStats) => void;
   cleanup: Cleanup;
+  gate: QuietGate;
 }): Promise<GatewayPhasesResult> {
   const { settings } = opts;
   const configFile = await writeBenchConfig(opts.tempDir, opts.fakeUrl);
@@ -76,6 +77,7 @@ export async function runGatewayPhases(opts: {
   try {
     const clientKey = await createClientKey(gateway.url, adminToken);
     const meter = new CpuMeter({ root: process.pid, underTest: gateway.pid, temporal: opts.temporalPid });
+    await opts.gate.waitForQuiet();
     const idle = await measureIdle(meter);
     log(`  at rest: gateway ${idle.gatewayMsPerS?.toFixed(1)} CPU ms/s, Temporal server ${idle.temporalMsPerS?.toFixed(1)} CPU ms/s`);
 
@@ -89,7 +91,7 @@ export async function runGatewayPhases(opts: {
       await checkOnce(spec, `gateway ${phase.path}`);
       log(`${phase.path} phases…`);
       for (const c of settings.concurrencies) {
-        const stats = await measureQuietly(process.pid, log, `${phase.path} c=${c}`, () =>
+        const stats = await opts.gate.measure(`${phase.path} c=${c}`, () =>
           runHttpPhase({ transport, spec, shape: settings.shape(c), maxMeasureMs: settings.maxMeasureMs, meter }),
         );
         opts.record(phase.path, stats);
@@ -104,7 +106,6 @@ export async function runGatewayPhases(opts: {
 
 /** CPU the gateway and the Temporal server use with no requests (pollers, timers), per second. */
 async function measureIdle(meter: CpuMeter): Promise<IdleCpu> {
-  await waitForQuietMachine(process.pid, log);
   meter.begin();
   await delay(IDLE_WINDOW_MS);
   meter.finish();

@@ -4,7 +4,7 @@
  */
 import type { TransportTrial } from './choose-transport';
 import type { TransportName } from './http-client';
-import { benchmarkCpu, isNoisy, type PhaseStats } from './stats';
+import { benchmarkCpu, isNoisy, isSlowCpu, type PhaseStats } from './stats';
 
 /** Table rows, in print order. */
 export const PathName = {
@@ -46,6 +46,8 @@ export interface BenchReport {
   readonly floorDriverPeakRssKib: number | undefined;
   /** The gateway and Temporal server at rest, when the gateway ran. */
   readonly idle: IdleCpu | undefined;
+  /** Fastest CPU probe of the run (quiet.ts), ms: compare runs by it. */
+  readonly referenceProbeMs: number;
 }
 
 /** Targets the checks are judged against. */
@@ -68,7 +70,7 @@ export function renderReport(r: BenchReport): string {
     '',
     `Command: \`${r.command}\`  `,
     `Date: ${r.startedAt.toISOString()} (run took ${r.durationS.toFixed(0)} s)  `,
-    `Machine: ${r.machine}  `,
+    `Machine: ${r.machine}; CPU probe ${r.referenceProbeMs.toFixed(1)} ms at best (lower is faster; compare runs by it)  `,
     `Infrastructure: ${r.infra}; fake upstream (zero latency) in the benchmark process; gateway = \`node dist/bin/api.js\` (API + interactive worker in one process)  `,
     `Load: closed loop, ${r.shapes}  `,
     `HTTP client: ${describeTransport(r.transport)}`,
@@ -84,8 +86,8 @@ export function renderReport(r: BenchReport): string {
     '',
     '## Where the CPU goes (ms per request)',
     '',
-    '| path | concurrency | requests | errors | gateway / floor driver | Temporal server | Postgres | bench process (load + fake) | benchmark total | outside the benchmark |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| path | concurrency | requests | errors | gateway / floor driver | Temporal server | Postgres | bench process (load + fake) | benchmark total | outside the benchmark | CPU probe vs best |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...rows.map(cpuLine),
     '',
     'CPU per request includes each process\'s background work during the phase (pollers, timers, GC); at low request rates that share is larger.' +
@@ -118,7 +120,7 @@ function cpuLine(row: ResultRow): string {
   const c = row.stats.cpu;
   const isDirect = row.path === PathName.Direct || row.path === PathName.DirectStream;
   const total = benchmarkCpu(row.stats);
-  return `| ${row.path} | ${row.stats.concurrency} | ${row.stats.requests} | ${row.stats.errors} | ${isDirect ? '—' : fixed(c?.underTest, 2)} | ${fixed(c?.temporal, 2)} | ${fixed(c?.postgres, 2)} | ${fixed(c?.bench, 2)} | ${fixed(total, 2)} | ${fixed(c?.outside, 2)} |`;
+  return `| ${row.path} | ${row.stats.concurrency} | ${row.stats.requests} | ${row.stats.errors} | ${isDirect ? '—' : fixed(c?.underTest, 2)} | ${fixed(c?.temporal, 2)} | ${fixed(c?.postgres, 2)} | ${fixed(c?.bench, 2)} | ${fixed(total, 2)} | ${fixed(c?.outside, 2)} | ${row.stats.cpuSlowdown === undefined ? 'n/a' : `${row.stats.cpuSlowdown.toFixed(2)}×`} |`;
 }
 
 function problems(rows: readonly ResultRow[]): string[] {
@@ -127,6 +129,9 @@ function problems(rows: readonly ResultRow[]): string[] {
     const s = row.stats;
     if (s.errors > 0) out.push(`- ⚠ ${row.path} c=${s.concurrency}: ${s.errors} of ${s.requests} requests failed (first: ${s.firstError ?? 'unknown'})`);
     if (s.timeBound) out.push(`- ${row.path} c=${s.concurrency}: stopped by the phase time bound after ${s.requests} requests`);
+    if (isSlowCpu(s)) {
+      out.push(`- ⚠ ${row.path} c=${s.concurrency}: slow CPU — the probe ran ${fixed(s.cpuSlowdown, 2)}× its best around this phase (other guests on the host?)`);
+    }
     if (isNoisy(s)) {
       out.push(`- ⚠ ${row.path} c=${s.concurrency}: noisy — processes outside the benchmark used ${fixed(s.cpu?.outside, 1)} CPU ms per request (the benchmark itself ${fixed(benchmarkCpu(s), 1)})`);
     }

@@ -19,7 +19,7 @@ import { chatSpec, checkOnce, runHttpPhase } from './http-phase';
 import { startBenchInfra } from './infra';
 import { log } from './log';
 import { findChildPid } from './proc-stats';
-import { measureQuietly } from './quiet';
+import { calibrateSpeedProbe, QuietGate } from './quiet';
 import { PathName, renderReport, type ResultRow } from './report';
 import { describeCommand, describeMachine, describeShapes } from './run-info';
 import { cpuProfArgs, PhaseGroup, readBenchSettings } from './settings';
@@ -27,6 +27,8 @@ import type { PhaseStats } from './stats';
 
 /** Repository root, from dist/bench/ or bench/. */
 const PROJECT_ROOT = path.resolve(__dirname, '..', __dirname.includes(`${path.sep}dist${path.sep}`) ? '..' : '');
+/** Longest total wait for a quiet machine, for this process and for the floor driver each. */
+const WAIT_BUDGET_MS = 180_000;
 /** The compiled tree holding bin/api.js. */
 const DIST_ROOT = path.resolve(__dirname, '..');
 
@@ -50,6 +52,8 @@ async function main(): Promise<void> {
     cleanup.add('fake upstream', () => fake.close());
     const infra = await startBenchInfra({ tempDir, projectRoot: PROJECT_ROOT, env: process.env, cleanup, log });
     const temporalPid = process.env.TEMPORAL_ADDRESS ? undefined : findChildPid('temporal');
+    const gate = new QuietGate({ root: process.pid, referenceProbeMs: calibrateSpeedProbe(), waitBudgetMs: WAIT_BUDGET_MS, log });
+    await gate.waitForQuiet();
 
     const direct = {
       plain: chatSpec({ baseUrl: fake.url, bearer: BENCH_UPSTREAM_KEY, model: UPSTREAM_MODEL, stream: false }),
@@ -86,7 +90,7 @@ async function main(): Promise<void> {
       try {
         for (const c of settings.concurrencies) {
           for (const [pathName, spec] of [[PathName.Direct, direct.plain], [PathName.DirectStream, direct.stream]] as const) {
-            const stats = await measureQuietly(process.pid, log, `${pathName} c=${c}`, () =>
+            const stats = await gate.measure(`${pathName} c=${c}`, () =>
               runHttpPhase({ transport, spec, shape: settings.shape(c), maxMeasureMs: settings.maxMeasureMs, meter }),
             );
             record(pathName, stats);
@@ -109,6 +113,8 @@ async function main(): Promise<void> {
           variants: [FloorVariant.OneActivity, FloorVariant.SearchAttributes, FloorVariant.Empty],
           phases: settings.concurrencies.map((c) => settings.shape(c)),
           maxMeasureMs: settings.maxMeasureMs,
+          referenceProbeMs: gate.referenceProbeMs,
+          waitBudgetMs: WAIT_BUDGET_MS,
         },
         cleanup,
         cpuProfArgs(settings, 'floor-driver'),
@@ -119,7 +125,7 @@ async function main(): Promise<void> {
 
     let gatewayResult: GatewayPhasesResult | undefined;
     if (settings.groups.has(PhaseGroup.Fast) || settings.groups.has(PhaseGroup.Durable)) {
-      gatewayResult = await runGatewayPhases({ settings, distRoot: DIST_ROOT, tempDir, fakeUrl: fake.url, infra, temporalPid, transportName, record, cleanup });
+      gatewayResult = await runGatewayPhases({ settings, distRoot: DIST_ROOT, tempDir, fakeUrl: fake.url, infra, temporalPid, transportName, record, cleanup, gate });
     }
 
     const report = renderReport({
@@ -135,14 +141,19 @@ async function main(): Promise<void> {
       gatewayPeakRssKib: gatewayResult?.peakRssKib,
       floorDriverPeakRssKib,
       idle: gatewayResult?.idle,
+      referenceProbeMs: gate.referenceProbeMs,
     });
     process.stdout.write(`\n${report}`);
     const resultsDir = path.join(PROJECT_ROOT, 'bench', 'results');
     await mkdir(resultsDir, { recursive: true });
-    await writeFile(path.join(resultsDir, 'latest.md'), report, 'utf8');
     const json = { command, startedAt, machine, infra: infra.description, transport: transportName, trials, rows, gatewayResult, floorDriverPeakRssKib };
-    await writeFile(path.join(resultsDir, 'latest.json'), `${JSON.stringify(json, null, 2)}\n`, 'utf8');
-    log(`wrote ${path.relative(PROJECT_ROOT, path.join(resultsDir, 'latest.md'))}`);
+    // A partial or profiled run must not replace the committed results of a full one.
+    const partial = settings.groups.size < Object.keys(PhaseGroup).length || settings.cpuProfDir !== undefined;
+    const base = partial ? 'partial' : 'latest';
+    if (!partial) await writeFile(path.join(resultsDir, 'latest.md'), report, 'utf8');
+    await writeFile(path.join(resultsDir, `${base}.json`), `${JSON.stringify(json, null, 2)}\n`, 'utf8');
+    log(partial ? `partial run (BENCH_ONLY or BENCH_CPU_PROF_DIR): wrote bench/results/partial.json, left latest.md alone` : 'wrote bench/results/latest.md and latest.json');
+    if (settings.cpuProfDir !== undefined) log(`CPU profiles in ${path.resolve(settings.cpuProfDir)}/{gateway,floor-driver} (open in Chrome DevTools)`);
   } finally {
     log('cleaning up…');
     await cleanup.runAll();

@@ -31,6 +31,8 @@ export interface PhaseStats {
   readonly ttftP99?: number;
   /** CPU per successful request, when measured. */
   readonly cpu?: CpuPerRequest;
+  /** CPU probe time around the phase over its best at the start of the run (1 = full speed). */
+  readonly cpuSlowdown?: number;
 }
 
 /** Nearest-rank percentile (`p` in 0..100) of unsorted values; undefined when empty. */
@@ -73,12 +75,24 @@ export function benchmarkCpu(stats: PhaseStats): number | undefined {
   return parts.every((p) => p === undefined) ? undefined : parts.reduce<number>((sum, p) => sum + (p ?? 0), 0);
 }
 
-/** Outside CPU above this share of the benchmark's own marks a phase as noisy. */
+/** Outside CPU above this share of the benchmark's own marks a phase as disturbed. */
 export const NOISE_SHARE = 0.2;
+/** A CPU probe this much slower than at the start of the run marks a phase as disturbed. */
+export const SLOW_CPU = 1.3;
 
 /** Whether processes outside the benchmark used a large share of the CPU during the phase. */
 export function isNoisy(stats: PhaseStats): boolean {
   const own = benchmarkCpu(stats);
   const outside = stats.cpu?.outside;
   return own !== undefined && outside !== undefined && outside > NOISE_SHARE * own;
+}
+
+/** Whether the CPU itself ran slow around the phase (e.g. other guests on the same host). */
+export function isSlowCpu(stats: PhaseStats): boolean {
+  return stats.cpuSlowdown !== undefined && stats.cpuSlowdown > SLOW_CPU;
+}
+
+/** Either of the above. */
+export function isDisturbed(stats: PhaseStats): boolean {
+  return isNoisy(stats) || isSlowCpu(stats);
 }
