@@ -9,6 +9,7 @@ import type {
   ProviderAdapter,
   ProviderSettings,
 } from '../types';
+import { ResponseDeadline, sdkBackstopTimeoutMs } from '../response-deadline';
 import { badResponse, throwIfAborted, toThrowable, truncatedStream, unsupportedFeature } from '../upstream-failures';
 import { classifyAnthropicError } from './error-map';
 import { toAnthropicRequest } from './request-map';
@@ -31,24 +32,28 @@ export class AnthropicAdapter implements ProviderAdapter {
     // and its error logs quote raw upstream payloads.
     this.client =
       client ??
-      new Anthropic({ apiKey: settings.apiKey, baseURL: settings.baseURL, timeout: settings.timeoutMs, maxRetries: 0, logLevel: 'off' });
+      new Anthropic({ apiKey: settings.apiKey, baseURL: settings.baseURL, timeout: sdkBackstopTimeoutMs(settings.timeoutMs), maxRetries: 0, logLevel: 'off' });
   }
 
   async chat(req: ChatRequest, ctx: CallContext): Promise<ChatCompletion> {
+    const deadline = new ResponseDeadline(this.settings.timeoutMs, ctx.signal);
     try {
       const params = toAnthropicRequest(req, { model: ctx.upstreamModel, provider: this.settings.id });
-      const message: unknown = await this.client.messages.create({ ...params, stream: false }, { signal: ctx.signal });
+      const message: unknown = await this.client.messages.create({ ...params, stream: false }, { signal: deadline.signal });
+      deadline.met();
       if (!isMessage(message)) throw badResponse(this.settings.id, 'the upstream answered with a body that is not a message');
       return fromAnthropicMessage(message);
     } catch (err) {
-      throw this.toThrowable(err, ctx);
+      throw this.toThrowable(err, ctx, deadline);
     }
   }
 
   async *chatStream(req: ChatRequest, ctx: CallContext): AsyncGenerator<ChatCompletionChunk> {
+    const deadline = new ResponseDeadline(this.settings.timeoutMs, ctx.signal);
     try {
       const params = toAnthropicRequest(req, { model: ctx.upstreamModel, provider: this.settings.id });
-      const stream = await this.client.messages.create({ ...params, stream: true }, { signal: ctx.signal });
+      const stream = await this.client.messages.create({ ...params, stream: true }, { signal: deadline.signal });
+      deadline.met();
       const mapper = new AnthropicStreamMapper(this.settings.id, ctx.upstreamModel);
       const events: AsyncIterable<AnthropicStreamEvent> = stream;
       for await (const event of events) {
@@ -58,7 +63,7 @@ export class AnthropicAdapter implements ProviderAdapter {
       throwIfAborted(ctx.signal);
       if (!mapper.done) throw truncatedStream(this.settings.id);
     } catch (err) {
-      throw this.toThrowable(err, ctx);
+      throw this.toThrowable(err, ctx, deadline);
     }
   }
 
@@ -66,8 +71,8 @@ export class AnthropicAdapter implements ProviderAdapter {
     throw unsupportedFeature(this.settings.id, 'model', 'Anthropic does not offer an embeddings API');
   }
 
-  private toThrowable(err: unknown, ctx: CallContext): unknown {
-    return toThrowable(err, ctx.signal, (e) => classifyAnthropicError(e, this.settings.id));
+  private toThrowable(err: unknown, ctx: CallContext, deadline: ResponseDeadline): unknown {
+    return deadline.timeoutError(ctx.signal, this.settings.id) ?? toThrowable(err, ctx.signal, (e) => classifyAnthropicError(e, this.settings.id));
   }
 }
 

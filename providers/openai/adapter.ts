@@ -9,6 +9,7 @@ import type {
   ProviderAdapter,
   ProviderSettings,
 } from '../types';
+import { ResponseDeadline } from '../response-deadline';
 import { throwIfAborted, toThrowable, truncatedStream } from '../upstream-failures';
 import { buildOpenAIClient } from './client';
 import { classifyOpenAIError } from './error-map';
@@ -31,17 +32,21 @@ export class OpenAIAdapter implements ProviderAdapter {
   }
 
   async chat(req: ChatRequest, ctx: CallContext): Promise<ChatCompletion> {
+    const deadline = new ResponseDeadline(this.settings.timeoutMs, ctx.signal);
     try {
-      const res: unknown = await this.client.chat.completions.create(toOpenAIChatParams(req, ctx.upstreamModel), requestOptions(ctx));
+      const res: unknown = await this.client.chat.completions.create(toOpenAIChatParams(req, ctx.upstreamModel), requestOptions(ctx, deadline));
+      deadline.met();
       return checkChatCompletion(res, this.settings.id);
     } catch (err) {
-      throw this.toThrowable(err, ctx);
+      throw this.toThrowable(err, ctx, deadline);
     }
   }
 
   async *chatStream(req: ChatRequest, ctx: CallContext): AsyncGenerator<ChatCompletionChunk> {
+    const deadline = new ResponseDeadline(this.settings.timeoutMs, ctx.signal);
     try {
-      const stream = await this.client.chat.completions.create(toOpenAIStreamParams(req, ctx.upstreamModel), requestOptions(ctx));
+      const stream = await this.client.chat.completions.create(toOpenAIStreamParams(req, ctx.upstreamModel), requestOptions(ctx, deadline));
+      deadline.met();
       let finished = false;
       for await (const chunk of stream) {
         if (chunk.choices?.some((choice) => choice.finish_reason != null)) finished = true;
@@ -51,28 +56,30 @@ export class OpenAIAdapter implements ProviderAdapter {
       throwIfAborted(ctx.signal);
       if (!finished) throw truncatedStream(this.settings.id);
     } catch (err) {
-      throw this.toThrowable(err, ctx);
+      throw this.toThrowable(err, ctx, deadline);
     }
   }
 
   async embed(req: EmbeddingRequest, ctx: CallContext): Promise<EmbeddingResponse> {
+    const deadline = new ResponseDeadline(this.settings.timeoutMs, ctx.signal);
     try {
-      const res: unknown = await this.client.embeddings.create(toOpenAIEmbeddingParams(req, ctx.upstreamModel), requestOptions(ctx));
+      const res: unknown = await this.client.embeddings.create(toOpenAIEmbeddingParams(req, ctx.upstreamModel), requestOptions(ctx, deadline));
+      deadline.met();
       return checkEmbeddingResponse(res, this.settings.id);
     } catch (err) {
-      throw this.toThrowable(err, ctx);
+      throw this.toThrowable(err, ctx, deadline);
     }
   }
 
-  private toThrowable(err: unknown, ctx: CallContext): unknown {
-    return toThrowable(err, ctx.signal, (e) => classifyOpenAIError(e, this.settings.id));
+  private toThrowable(err: unknown, ctx: CallContext, deadline: ResponseDeadline): unknown {
+    return deadline.timeoutError(ctx.signal, this.settings.id) ?? toThrowable(err, ctx.signal, (e) => classifyOpenAIError(e, this.settings.id));
   }
 }
 
-/** Abort signal on every call; the gateway request id as OpenAI's client request id header. */
-function requestOptions(ctx: CallContext): { signal?: AbortSignal; headers?: Record<string, string> } {
+/** The deadline's signal on every call; the gateway request id as OpenAI's client request id header. */
+function requestOptions(ctx: CallContext, deadline: ResponseDeadline): { signal: AbortSignal; headers?: Record<string, string> } {
   return {
-    signal: ctx.signal,
+    signal: deadline.signal,
     headers: ctx.requestId ? { 'X-Client-Request-Id': ctx.requestId } : undefined,
   };
 }

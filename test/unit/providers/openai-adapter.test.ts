@@ -3,6 +3,7 @@ import { FailureType } from '../../../errors/failure-types';
 import { UpstreamError } from '../../../errors/upstream-error';
 import { buildOpenAIClient } from '../../../providers/openai/client';
 import { OpenAIAdapter } from '../../../providers/openai/adapter';
+import { sdkBackstopTimeoutMs } from '../../../providers/response-deadline';
 import type { ChatCompletionChunk, ProviderSettings } from '../../../providers/types';
 
 const settings: ProviderSettings = { id: 'openai-test', kind: 'openai', apiKey: 'sk-test', baseURL: 'http://upstream.test/v1', timeoutMs: 5_000 };
@@ -55,10 +56,10 @@ async function collect(stream: AsyncIterable<ChatCompletionChunk>): Promise<Chat
 }
 
 describe('OpenAIAdapter', () => {
-  it('builds its client with SDK retries off and the configured timeout', () => {
+  it('builds its client with SDK retries off and the SDK timeout only as a backstop', () => {
     const client = buildOpenAIClient(settings);
     expect(client.maxRetries).toBe(0);
-    expect(client.timeout).toBe(5_000);
+    expect(client.timeout).toBe(sdkBackstopTimeoutMs(5_000));
     expect(client.baseURL).toBe('http://upstream.test/v1');
   });
 
@@ -69,7 +70,7 @@ describe('OpenAIAdapter', () => {
     expect(fromEndpoint.baseURL).toBe('https://res.openai.azure.com/openai');
     expect((fromEndpoint as AzureOpenAI).apiVersion).toBe('2024-10-21');
     expect(fromEndpoint.maxRetries).toBe(0);
-    expect(fromEndpoint.timeout).toBe(9_000);
+    expect(fromEndpoint.timeout).toBe(sdkBackstopTimeoutMs(9_000));
     expect(buildOpenAIClient({ ...azure, baseURL: 'https://res.openai.azure.com/openai' }).baseURL).toBe('https://res.openai.azure.com/openai');
   });
 

@@ -1,0 +1,59 @@
+import { FailureType } from '../errors/failure-types';
+import { UpstreamError } from '../errors/upstream-error';
+
+/**
+ * The per-attempt timeout of one upstream call, kept by the gateway rather than left to the SDK.
+ *
+ * The `openai` and `@anthropic-ai/sdk` clients tell a timeout from a refused connection by
+ * `err.name === 'AbortError'` after `err instanceof Error`; a DOMException from another realm
+ * (undici's fetch seen from a VM context such as a test runner's) fails that check and the SDK
+ * reports a plain connection error. Owning the timer makes the distinction exact everywhere: the
+ * call's signal is the caller's signal joined with this deadline, and if the deadline fired
+ * (and the caller did not abort) the failure is a timeout, whatever the SDK called it.
+ *
+ * The deadline covers the call until {@link ResponseDeadline.met} — for a non-streaming call the
+ * whole answer, for a stream its response headers — matching the SDKs' own `timeout` semantics
+ * for streams and closing the gap they leave for a body that never finishes.
+ */
+export class ResponseDeadline {
+  /** Pass this to the SDK call: aborts on the caller's abort or when the deadline passes. */
+  readonly signal: AbortSignal;
+  private readonly controller = new AbortController();
+  private readonly timer: NodeJS.Timeout;
+  private fired = false;
+
+  constructor(
+    readonly timeoutMs: number,
+    callerSignal: AbortSignal | undefined,
+  ) {
+    this.timer = setTimeout(() => {
+      this.fired = true;
+      this.controller.abort();
+    }, timeoutMs);
+    this.timer.unref();
+    this.signal = callerSignal ? AbortSignal.any([callerSignal, this.controller.signal]) : this.controller.signal;
+  }
+
+  /** The upstream answered in time: stop the clock (later stream reads are not timed). */
+  met(): void {
+    clearTimeout(this.timer);
+  }
+
+  /**
+   * The timeout error if the deadline fired and caused `err`, else `undefined`. Clears the timer.
+   * A caller's abort is never reported as a timeout.
+   */
+  timeoutError(callerSignal: AbortSignal | undefined, provider: string): UpstreamError | undefined {
+    this.met();
+    if (!this.fired || callerSignal?.aborted) return undefined;
+    return new UpstreamError(`${provider} did not answer within ${this.timeoutMs} ms`, { failureType: FailureType.ProviderTimeout, provider });
+  }
+}
+
+/**
+ * SDK-side timeout to configure next to a {@link ResponseDeadline}: a backstop only, long enough
+ * that the gateway's own deadline always fires first.
+ */
+export function sdkBackstopTimeoutMs(timeoutMs: number): number {
+  return timeoutMs * 2 + 1_000;
+}
