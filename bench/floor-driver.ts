@@ -17,12 +17,13 @@ import { peakRssKib } from './proc-stats';
 import { QuietGate } from './quiet';
 import { summarize } from './stats';
 
-/** The four search attributes the gateway starts every chat workflow with. */
+/** The five search attributes the gateway starts every chat workflow with. */
 const GATEWAY_LIKE_SEARCH_ATTRIBUTES: SearchAttributePair[] = [
   { key: SA.Tenant, value: 'default' },
   { key: SA.KeyId, value: 'key_bench' },
   { key: SA.Model, value: 'bench-model' },
   { key: SA.RequestKind, value: 'chat' },
+  { key: SA.Provider, value: 'bench' },
 ];
 
 /** A workflow that has not finished after this long counts as an error. */

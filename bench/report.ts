@@ -81,7 +81,7 @@ export function renderReport(r: BenchReport): string {
     '|---|---:|---:|---:|---:|---:|---:|---:|',
     ...rows.map(resultLine),
     '',
-    'Floor rows run in their own driver process (worker + client on one NativeConnection, eager start + result, no gateway running); their CPU column is that driver\'s CPU per workflow. "floor: 1 activity" is the floor the checks use; "+ search attrs" adds the gateway\'s search-attribute writes (4 at start, 3 upserted), as a diagnostic.',
+    'Floor rows run in their own driver process (worker + client on one NativeConnection, eager start + result, no gateway running); their CPU column is that driver\'s CPU per workflow. "floor: 1 activity" is the floor the checks use; "+ search attrs" adds the gateway\'s five start-time search attributes, as a diagnostic.',
     ...problems(rows),
     '',
     '## Where the CPU goes (ms per request)',

@@ -2,7 +2,8 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
 
 /**
  * Custom search attributes ops filter on in the Temporal UI, e.g.
- * `LlmProvider="anthropic" AND Outcome="error"`. Values are plain text in the server: never
+ * `LlmProvider="anthropic" AND ExecutionStatus="Failed"` or `FallbackCount > 0`. LlmProvider is
+ * the provider that answered (set at start to the first deployment's, upserted on fallback). Values are plain text in the server: never
  * put prompts, completions or key material here. The server-side registration list is
  * `search-attribute-defs.ts`; names and types must match.
  */
@@ -12,7 +13,6 @@ export const SA = {
   Model: defineSearchAttributeKey('LlmModel', SearchAttributeType.KEYWORD),
   Provider: defineSearchAttributeKey('LlmProvider', SearchAttributeType.KEYWORD),
   RequestKind: defineSearchAttributeKey('RequestKind', SearchAttributeType.KEYWORD),
-  Outcome: defineSearchAttributeKey('Outcome', SearchAttributeType.KEYWORD),
   FallbackCount: defineSearchAttributeKey('FallbackCount', SearchAttributeType.INT),
   CostUsd: defineSearchAttributeKey('CostUsd', SearchAttributeType.DOUBLE),
 } as const;

@@ -52,6 +52,7 @@ export function chatCompletions(deps: ApiDeps) {
         { key: SA.Tenant, value: key.tenantId },
         { key: SA.KeyId, value: key.id },
         { key: SA.Model, value: route.name },
+        { key: SA.Provider, value: plan[0]?.provider ?? 'none' },
         { key: SA.RequestKind, value: 'chat' },
       ],
       timeoutMs: 10 * 60_000,

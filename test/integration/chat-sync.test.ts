@@ -107,7 +107,8 @@ describe('durable chat completions through the official openai client', () => {
     expect(description.typedSearchAttributes.get(SA.Model)).toBe('gpt-test');
     expect(description.typedSearchAttributes.get(SA.Provider)).toBe('oai');
     expect(description.typedSearchAttributes.get(SA.KeyId)).toBe(gw.keyId);
-    expect(description.typedSearchAttributes.get(SA.Outcome)).toBe('success');
+    expect(description.typedSearchAttributes.get(SA.RequestKind)).toBe('chat');
+    expect(description.typedSearchAttributes.get(SA.FallbackCount)).toBeUndefined();
   });
 
   it('forwards sampling parameters to OpenAI unchanged', async () => {

@@ -1,10 +1,17 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 
 import { startTestGateway, uniqueText, workflowBundle, type TestGateway } from '../support/test-gateway';
 
 const HISTORIES_DIR = path.join(__dirname, '..', 'histories');
+/**
+ * `SWITCHYARD_RECORD_HISTORIES=1 npx jest --selectProjects integration -- test/integration/workflow-replay`
+ * rewrites the golden histories from this run (like `jest -u` for snapshots). Do that only for
+ * a deliberate, not-yet-deployed change of workflow commands; a deployed change needs `patched()`.
+ */
+const RECORD = process.env.SWITCHYARD_RECORD_HISTORIES === '1';
 
 describe('workflow determinism', () => {
   let gw: TestGateway;
@@ -16,22 +23,32 @@ describe('workflow determinism', () => {
   });
 
   it('replays fresh histories (success, retry, fallback, failure) without nondeterminism', async () => {
-    const ids: string[] = [];
-    const run = async (model: string, content: string) => {
+    const ids: Array<{ workflowId: string; golden: string }> = [];
+    const run = async (golden: string, model: string, content: string) => {
       const { response } = await gw.openai.chat.completions
         .create({ model, messages: [{ role: 'user', content }] })
         .withResponse()
         .catch((e: { headers: Headers }) => ({ response: e.headers }));
       const headers = response instanceof Headers ? response : response.headers;
-      ids.push(`chat-${headers.get('x-request-id')}`);
+      ids.push({ workflowId: `chat-${headers.get('x-request-id')}`, golden });
     };
-    await run('gpt-test', uniqueText('replay ok'));
-    await run('claude-test', uniqueText('replay retry', '#fault=500x1'));
-    await run('badkey-then-claude', uniqueText('replay fallback'));
-    await run('gpt-test', uniqueText('replay fail', '#fault=400'));
-    const histories = await Promise.all(ids.map(async (workflowId) => ({ workflowId, history: await gw.gateway.client.workflow.getHandle(workflowId).fetchHistory() })));
+    await run('chat-success', 'gpt-test', uniqueText('replay ok'));
+    await run('chat-retry-then-success', 'claude-test', uniqueText('replay retry', '#fault=500x1'));
+    await run('chat-fallback', 'badkey-then-claude', uniqueText('replay fallback'));
+    await run('chat-bad-request', 'gpt-test', uniqueText('replay fail', '#fault=400'));
+    const embedding = await gw.openai.embeddings.create({ model: 'embed-test', input: uniqueText('replay embed') }).withResponse();
+    ids.push({ workflowId: `embeddings-${embedding.response.headers.get('x-request-id')}`, golden: 'embeddings-success' });
+    const histories = await Promise.all(
+      ids.map(async ({ workflowId }) => ({ workflowId, history: await gw.gateway.client.workflow.getHandle(workflowId).fetchHistory() })),
+    );
+    let replayed = 0;
     for await (const result of Worker.runReplayHistories({ workflowBundle: await workflowBundle() }, histories)) {
       expect(result.error).toBeUndefined();
+      replayed++;
+    }
+    expect(replayed).toBe(ids.length);
+    if (RECORD) {
+      histories.forEach(({ history }, i) => writeFileSync(path.join(HISTORIES_DIR, `${ids[i]!.golden}.json`), `${historyToJSON(history)}\n`));
     }
   });
 
