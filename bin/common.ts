@@ -31,7 +31,10 @@ export function onShutdown(stop: () => Promise<void>, log: (line: string) => voi
     stopping = true;
     log(`${signal} received: stopping…`);
     stop()
-      .then(() => process.exit(0))
+      .then(() => {
+        log('stopped');
+        process.exit(0);
+      })
       .catch((err: unknown) => {
         process.stderr.write(`switchyard: error while stopping: ${err instanceof Error ? err.message : String(err)}\n`);
         process.exit(1);
