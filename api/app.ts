@@ -1,4 +1,4 @@
-import express, { type Express, type Request, type Response } from 'express';
+import express, { type Express, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type { ApiDeps } from './deps';
 import { HttpError } from './http-error';
 import { adminAuth } from './middleware/admin-auth';
@@ -26,24 +26,35 @@ export function createApp(deps: ApiDeps): Express {
   const client = clientAuth(deps.keys);
   const admin = adminAuth(deps.adminToken);
 
-  app.get('/healthz', healthz());
-  app.get('/readyz', readyz(deps));
-  app.get('/metrics', async function metricsHandler(_req: Request, res: Response) {
-    res.locals.route = '/metrics';
+  // Each route is labelled for the metrics before anything else runs, so a 401 or a 400 for
+  // bad JSON is counted under its route, not under "other".
+  const route = (method: 'get' | 'post' | 'delete', path: string, ...handlers: RequestHandler[]): void => {
+    app[method](path, labelRoute(path), ...handlers);
+  };
+  route('get', '/healthz', healthz());
+  route('get', '/readyz', readyz(deps));
+  route('get', '/metrics', async function metricsHandler(_req: Request, res: Response) {
     res.setHeader('content-type', deps.metrics.registry.contentType);
     res.send(await deps.metrics.registry.metrics());
   });
 
-  app.post('/v1/chat/completions', client, json, chatCompletions(deps));
-  app.post('/v1/embeddings', client, json, embeddings(deps));
-  app.get('/v1/models', client, listModels(deps));
+  route('post', '/v1/chat/completions', client, json, chatCompletions(deps));
+  route('post', '/v1/embeddings', client, json, embeddings(deps));
+  route('get', '/v1/models', client, listModels(deps));
 
-  app.post('/admin/keys', admin, json, createKey(deps));
-  app.delete('/admin/keys/:id', admin, deleteKey(deps));
+  route('post', '/admin/keys', admin, json, createKey(deps));
+  route('delete', '/admin/keys/:id', admin, deleteKey(deps));
 
   app.use(function notFound(req: Request) {
     throw new HttpError(404, `Unknown request URL: ${req.method} ${req.path}.`, { code: 'unknown_url' });
   });
   app.use(errorHandler(deps.logger));
   return app;
+}
+
+function labelRoute(path: string): RequestHandler {
+  return function routeLabel(_req: Request, res: Response, next: NextFunction): void {
+    res.locals.route = path;
+    next();
+  };
 }

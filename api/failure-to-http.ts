@@ -1,4 +1,4 @@
-import { ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
+import { ApplicationFailure, TimeoutFailure, WorkflowFailedError } from '@temporalio/client';
 import { FailureType, isFailureType } from '../errors/failure-types';
 import { UpstreamError, type UpstreamErrorDetails } from '../errors/upstream-error';
 import { HttpError } from './http-error';
@@ -51,13 +51,19 @@ export function upstreamErrorToHttp(err: UpstreamError): HttpError {
 
 /**
  * A workflow that failed: its cause is the ApplicationFailure runPlan threw, carrying the last
- * upstream failure's type and details. Anything else is a gateway fault (500).
+ * upstream failure's type and details; a timed-out workflow is a 504. Anything else is a gateway
+ * fault (500).
  */
 export function workflowFailureToHttp(err: WorkflowFailedError): HttpError {
   const cause = err.cause;
   if (cause instanceof ApplicationFailure && isFailureType(cause.type)) {
     const details = (cause.details?.[0] ?? undefined) as Partial<UpstreamErrorDetails> | undefined;
     return upstreamFailureToHttp(cause.type, cause.message, details);
+  }
+  if (cause instanceof TimeoutFailure) {
+    // The workflow's own execution timeout (sized to outlast every deployment's budget, so only
+    // a stalled worker or server gets here).
+    return new HttpError(504, 'the request did not finish within its deadline', { type: 'api_error', code: 'request_timeout' });
   }
   return new HttpError(500, 'the request workflow failed unexpectedly', { type: 'api_error', code: 'workflow_failed' });
 }

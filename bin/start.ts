@@ -29,7 +29,9 @@ async function main(): Promise<void> {
   try {
     let adminToken = env.SWITCHYARD_ADMIN_TOKEN;
     let credentials: Awaited<ReturnType<typeof ensureDevCredentials>> | undefined;
-    if (!adminToken) {
+    // Dev credentials only on the embedded default: next to a real Postgres (DATABASE_URL) the
+    // admin API stays closed until SWITCHYARD_ADMIN_TOKEN is set.
+    if (!adminToken && !env.DATABASE_URL) {
       const pool = createPool(infra.databaseUrl, 1);
       await migrate(pool);
       credentials = await ensureDevCredentials(pool, dataDir);
@@ -57,7 +59,9 @@ async function main(): Promise<void> {
     ];
     if (credentials) {
       lines.push(`  Admin token:   ${credentials.adminToken}   (stored in ${credentials.adminTokenFile})`);
-      if (credentials.firstClientKey) lines.push(`  Client key:    ${credentials.firstClientKey}   (stored in ${credentials.clientKeyFile})`);
+      lines.push(`  Client key:    ${credentials.firstClientKey}   (stored in ${credentials.clientKeyFile})`);
+    } else if (!adminToken) {
+      lines.push('  Admin API:     closed (set SWITCHYARD_ADMIN_TOKEN to open it)');
     }
     lines.push('  Ctrl-C stops everything this command started.', '');
     process.stderr.write(lines.join('\n') + '\n');

@@ -29,4 +29,6 @@ export interface GatewayConfig {
   readonly models: ReadonlyMap<string, ModelRoute>;
   readonly retry: RetrySettings;
   readonly maxBodyBytes: number;
+  /** How long an Idempotency-Key is remembered, in ms. */
+  readonly idempotencyWindowMs: number;
 }

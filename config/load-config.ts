@@ -79,6 +79,7 @@ export function parseConfig(raw: unknown, env: Env, source = 'config'): GatewayC
       maxIntervalMs: file.retry?.max_interval_ms ?? 10_000,
     }),
     maxBodyBytes: file.limits?.max_body_bytes ?? 10 * 1024 * 1024,
+    idempotencyWindowMs: Math.round((file.limits?.idempotency_window_hours ?? 24) * 3_600_000),
   });
 }
 

@@ -64,6 +64,11 @@ export const fileConfigSchema = z
       .object({
         /** Largest accepted request body in bytes (default 10 MiB). */
         max_body_bytes: z.number().int().positive().optional(),
+        /**
+         * How long an Idempotency-Key is remembered (default 24). Keep it at or below the
+         * Temporal namespace's retention: a replay returns the stored workflow result.
+         */
+        idempotency_window_hours: z.number().positive().max(24 * 90).optional(),
       })
       .strict()
       .optional(),

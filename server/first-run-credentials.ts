@@ -6,8 +6,11 @@ import { issueKey } from '../db/keys';
 
 export interface DevCredentials {
   readonly adminToken: string;
-  /** Set only when this start issued it (the secret is never read back from the database). */
-  readonly firstClientKey?: string;
+  /**
+   * The first client key, issued on the first start and read back from its file on later ones
+   * (the database holds only its hash). Deleting the file makes the next start issue another.
+   */
+  readonly firstClientKey: string;
   readonly adminTokenFile: string;
   readonly clientKeyFile: string;
 }
@@ -25,7 +28,7 @@ export async function ensureDevCredentials(pool: Pool, dataDir: string): Promise
     writeFileSync(adminTokenFile, `sy-admin-${randomBytes(24).toString('base64url')}\n`, { mode: 0o600 });
   }
   const adminToken = readFileSync(adminTokenFile, 'utf8').trim();
-  let firstClientKey: string | undefined;
+  let firstClientKey: string;
   if (!existsSync(clientKeyFile)) {
     const issued = await issueKey(pool, { name: 'first key (npm start)' });
     writeFileSync(clientKeyFile, `${issued.key}\n`, { mode: 0o600 });

@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { Client } from '@temporalio/client';
-import type { Worker, WorkflowBundleOption } from '@temporalio/worker';
+import type { NativeConnection, Worker, WorkflowBundleOption } from '@temporalio/worker';
 import type { Pool } from 'pg';
 import { createApp } from '../api/app';
 import { ClientKeys } from '../api/client-keys';
@@ -12,6 +12,7 @@ import type { Logger } from '../observability/logger';
 import { createMetrics } from '../observability/metrics';
 import { ProviderRegistry } from '../providers/registry';
 import { connectTemporal, type TemporalSettings } from '../temporal/connect';
+import { ensureSearchAttributes } from '../temporal/ensure-search-attributes';
 import { createInteractiveWorker } from '../worker/create-worker';
 
 export interface GatewayOptions {
@@ -46,6 +47,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   const pool = createPool(opts.databaseUrl);
   await migrate(pool);
   const { connection, client } = await connectTemporal(opts.temporal);
+  await checkSearchAttributes(connection, opts);
   const metrics = createMetrics();
   const providers = new ProviderRegistry(opts.config);
   const missing = providers.unconfigured();
@@ -106,4 +108,18 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       await pool.end();
     },
   };
+}
+
+/** Registers missing search attributes; a cluster that refuses is reported, not fatal. */
+async function checkSearchAttributes(connection: NativeConnection, opts: GatewayOptions): Promise<void> {
+  try {
+    const { added, conflicting } = await ensureSearchAttributes(connection, opts.temporal.namespace);
+    if (added.length) opts.logger.info({ added }, 'registered search attributes on the Temporal namespace');
+    if (conflicting.length) opts.logger.error({ conflicting }, 'search attributes exist with another type: workflow starts will fail');
+  } catch (err) {
+    opts.logger.warn(
+      { err: err instanceof Error ? err.message : String(err) },
+      'could not check search attributes; register them once per namespace (see docker/register-search-attributes.sh)',
+    );
+  }
 }

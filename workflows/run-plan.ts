@@ -3,6 +3,7 @@ import type { ActivityOptions } from '@temporalio/workflow';
 import { NON_RETRYABLE_FAILURE_TYPES, REQUEST_FATAL_FAILURE_TYPES, isFailureType } from '../errors/failure-types';
 import { SA } from '../temporal/search-attributes';
 import type { RouteAttempt } from '../config/route-plan';
+import { deploymentBudgetMs } from './deadlines';
 import type { CallResult, ChatWorkflowInput, EmbeddingsWorkflowInput } from './types';
 
 type Planned = Pick<ChatWorkflowInput | EmbeddingsWorkflowInput, 'plan' | 'retry' | 'attemptTimeoutMs'>;
@@ -23,19 +24,12 @@ export async function runPlan<T>(
   call: (attempt: RouteAttempt, options: ActivityOptions) => Promise<T>,
 ): Promise<CallResult<T>> {
   let lastFailure: ApplicationFailure | undefined;
-  for (let index = 0; index < input.plan.length; index++) {
+  let index = 0;
+  for (; index < input.plan.length; index++) {
     const attempt = input.plan[index]!;
     try {
       const response = await call(attempt, activityOptionsFor(input, attempt));
-      // The workflow starts with the first deployment's provider as LlmProvider; only a fallback
-      // changes it. Each upsert is an extra visibility write, and on the dev server's SQLite that
-      // cost ~4 ms per request when it was done on every request (bench/results).
-      if (index > 0) {
-        upsertSearchAttributes([
-          { key: SA.Provider, value: attempt.provider },
-          { key: SA.FallbackCount, value: index },
-        ]);
-      }
+      recordFallback(input.plan, index);
       return { response, served: attempt, fallbacks: index };
     } catch (err) {
       lastFailure = toApplicationFailure(err);
@@ -43,7 +37,22 @@ export async function runPlan<T>(
     }
   }
   // No search attribute for the outcome: the workflow's own status (Completed / Failed) is it.
+  recordFallback(input.plan, Math.min(index, input.plan.length - 1));
   throw lastFailure ?? ApplicationFailure.nonRetryable('route has no deployments', 'InvalidRequest');
+}
+
+/**
+ * The workflow starts with the first deployment's provider as LlmProvider; only a fallback
+ * changes it (to the provider that answered, or the last one tried). Each upsert is an extra
+ * visibility write, which on the dev server's SQLite cost ~4 ms per request when it was done on
+ * every request (bench/results), so the common case writes nothing.
+ */
+function recordFallback(plan: readonly RouteAttempt[], index: number): void {
+  if (index <= 0) return;
+  upsertSearchAttributes([
+    { key: SA.Provider, value: plan[index]!.provider },
+    { key: SA.FallbackCount, value: index },
+  ]);
 }
 
 function activityOptionsFor(input: Planned, attempt: RouteAttempt): ActivityOptions {
@@ -51,7 +60,7 @@ function activityOptionsFor(input: Planned, attempt: RouteAttempt): ActivityOpti
     summary: `${attempt.provider} / ${attempt.upstreamModel}`,
     startToCloseTimeout: input.attemptTimeoutMs,
     // A bound on the whole deployment, retries included, so one slow deployment cannot eat the request.
-    scheduleToCloseTimeout: input.attemptTimeoutMs * input.retry.maxAttempts + input.retry.maxIntervalMs * (input.retry.maxAttempts - 1),
+    scheduleToCloseTimeout: deploymentBudgetMs(input),
     retry: {
       maximumAttempts: input.retry.maxAttempts,
       initialInterval: input.retry.initialIntervalMs,

@@ -1,5 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
-import { WorkflowFailedError } from '@temporalio/client';
+import { ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
 import { UpstreamError } from '../../errors/upstream-error';
 import { upstreamErrorToHttp, workflowFailureToHttp } from '../failure-to-http';
 import { HttpError } from '../http-error';
@@ -40,10 +40,14 @@ export function toHttpError(err: unknown): HttpError {
 export function errorHandler(logger: Logger) {
   return function errorHandlerMiddleware(err: unknown, _req: Request, res: Response, _next: NextFunction): void {
     const http = toHttpError(err);
-    if (http.status >= 500 && !(err instanceof UpstreamError) && !(err instanceof WorkflowFailedError)) {
+    // Only faults of the gateway itself are logged as errors: an HttpError, an upstream's failure
+    // or a workflow that failed with a mapped upstream failure is an answer, not a bug.
+    const expected = err instanceof HttpError || err instanceof UpstreamError || (err instanceof WorkflowFailedError && http.code !== 'workflow_failed');
+    if (http.status >= 500 && !expected) {
       logger.error({ requestId: res.locals.requestId, err: err instanceof Error ? { name: err.name, message: err.message, stack: err.stack } : String(err) }, 'unhandled error');
     }
     res.locals.errorType = http.code ?? http.type;
+    res.locals.provider ??= failedProvider(err);
     if (res.headersSent) {
       res.end();
       return;
@@ -51,4 +55,14 @@ export function errorHandler(logger: Logger) {
     for (const [name, value] of Object.entries(http.headers)) res.setHeader(name, value);
     res.status(http.status).json(http.toBody());
   };
+}
+
+/** The provider a failed upstream call or request workflow last tried, for the metrics labels. */
+function failedProvider(err: unknown): string | undefined {
+  if (err instanceof UpstreamError) return err.provider;
+  if (err instanceof WorkflowFailedError && err.cause instanceof ApplicationFailure) {
+    const details: unknown = err.cause.details?.[0];
+    if (typeof details === 'object' && details !== null && 'provider' in details && typeof details.provider === 'string') return details.provider;
+  }
+  return undefined;
 }

@@ -10,7 +10,6 @@ const createKeySchema = z.object({ name: z.string().min(1).max(200), tenant_id: 
 /** POST /admin/keys: issues a key; the secret is in this response only. */
 export function createKey(deps: ApiDeps) {
   return async function createKeyHandler(req: Request, res: Response): Promise<void> {
-    res.locals.route = '/admin/keys';
     const body = validateBody(createKeySchema, req.body);
     if (body.tenant_id) {
       const { rowCount } = await deps.pool.query('SELECT 1 FROM tenants WHERE id = $1', [body.tenant_id]);
@@ -32,7 +31,6 @@ export function createKey(deps: ApiDeps) {
 /** DELETE /admin/keys/:id: revokes a key; this instance forgets it at once, others within the cache TTL. */
 export function deleteKey(deps: ApiDeps) {
   return async function deleteKeyHandler(req: Request, res: Response): Promise<void> {
-    res.locals.route = '/admin/keys/:id';
     const id = String(req.params.id);
     if (!(await revokeKey(deps.pool, id))) throw new HttpError(404, `No active key with id ${id}.`, { code: 'key_not_found' });
     deps.keys.invalidate(id);

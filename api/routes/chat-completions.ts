@@ -5,6 +5,7 @@ import type { ChatRequest } from '../../providers/types';
 import { SA } from '../../temporal/search-attributes';
 import { WorkflowIdPrefix, chatWorkflowId } from '../../temporal/workflow-ids';
 import type { ChatWorkflowInput, ChatWorkflowResult } from '../../workflows/types';
+import { workflowTimeoutMs } from '../../workflows/deadlines';
 import type { ApiDeps } from '../deps';
 import { executeRequestWorkflow } from '../durable-call';
 import { idempotentId } from '../idempotency';
@@ -20,7 +21,6 @@ import { recordUsage, setServedHeaders } from './served';
  */
 export function chatCompletions(deps: ApiDeps) {
   return async function chatCompletionsHandler(req: Request, res: Response): Promise<void> {
-    res.locals.route = '/v1/chat/completions';
     const body = validateBody(chatRequestSchema, req.body) as ChatRequest;
     const route = resolveModel(deps.config, body.model, 'chat');
     res.locals.model = route.name;
@@ -34,7 +34,7 @@ export function chatCompletions(deps: ApiDeps) {
 
     const { stream: _stream, stream_options: _streamOptions, ...request } = body;
     const requestId = res.locals.requestId as string;
-    const idemId = await idempotentId(req, { pool: deps.pool, keyId: key.id, prefix: WorkflowIdPrefix.Chat, body: request });
+    const idemId = await idempotentId(req, { pool: deps.pool, keyId: key.id, windowMs: deps.config.idempotencyWindowMs, prefix: WorkflowIdPrefix.Chat, body: request });
     const input: ChatWorkflowInput = {
       requestId,
       caller: { tenantId: key.tenantId, keyId: key.id },
@@ -55,7 +55,7 @@ export function chatCompletions(deps: ApiDeps) {
         { key: SA.Provider, value: plan[0]?.provider ?? 'none' },
         { key: SA.RequestKind, value: 'chat' },
       ],
-      timeoutMs: 10 * 60_000,
+      timeoutMs: workflowTimeoutMs(input),
       kind: 'chat',
     });
     setServedHeaders(res, result);

@@ -5,6 +5,7 @@ import type { EmbeddingRequest } from '../../providers/types';
 import { SA } from '../../temporal/search-attributes';
 import { WorkflowIdPrefix, embeddingsWorkflowId } from '../../temporal/workflow-ids';
 import type { EmbeddingsWorkflowInput, EmbeddingsWorkflowResult } from '../../workflows/types';
+import { workflowTimeoutMs } from '../../workflows/deadlines';
 import type { ApiDeps } from '../deps';
 import { executeRequestWorkflow } from '../durable-call';
 import { idempotentId } from '../idempotency';
@@ -16,14 +17,13 @@ import { recordUsage, setServedHeaders } from './served';
 /** POST /v1/embeddings: one durable workflow per request, like non-streaming chat. */
 export function embeddings(deps: ApiDeps) {
   return async function embeddingsHandler(req: Request, res: Response): Promise<void> {
-    res.locals.route = '/v1/embeddings';
     const request = validateBody(embeddingRequestSchema, req.body) as EmbeddingRequest;
     const route = resolveModel(deps.config, request.model, 'embedding');
     res.locals.model = route.name;
     const key = res.locals.key as KeyRecord;
     const requestId = res.locals.requestId as string;
     const plan = planRoute(deps.config, route);
-    const idemId = await idempotentId(req, { pool: deps.pool, keyId: key.id, prefix: WorkflowIdPrefix.Embeddings, body: request });
+    const idemId = await idempotentId(req, { pool: deps.pool, keyId: key.id, windowMs: deps.config.idempotencyWindowMs, prefix: WorkflowIdPrefix.Embeddings, body: request });
     const input: EmbeddingsWorkflowInput = {
       requestId,
       caller: { tenantId: key.tenantId, keyId: key.id },
@@ -44,7 +44,7 @@ export function embeddings(deps: ApiDeps) {
         { key: SA.Provider, value: plan[0]?.provider ?? 'none' },
         { key: SA.RequestKind, value: 'embeddings' },
       ],
-      timeoutMs: 10 * 60_000,
+      timeoutMs: workflowTimeoutMs(input),
       kind: 'embeddings',
     });
     setServedHeaders(res, result);

@@ -6,7 +6,6 @@ const CHECK_TIMEOUT_MS = 2_000;
 /** GET /healthz: the process is up. */
 export function healthz() {
   return function healthzHandler(_req: Request, res: Response): void {
-    res.locals.route = '/healthz';
     res.json({ status: 'ok' });
   };
 }
@@ -14,7 +13,6 @@ export function healthz() {
 /** GET /readyz: Postgres and Temporal both answer within 2 s; 503 otherwise. */
 export function readyz(deps: Pick<ApiDeps, 'pool' | 'temporal'>) {
   return async function readyzHandler(_req: Request, res: Response): Promise<void> {
-    res.locals.route = '/readyz';
     const [postgres, temporal] = await Promise.all([
       check(() => deps.pool.query('SELECT 1')),
       check(() => deps.temporal.connection.workflowService.getSystemInfo({})),

@@ -9,7 +9,6 @@ export function listModels(deps: ApiDeps) {
     data: [...deps.config.models.keys()].map((id) => ({ id, object: 'model', created, owned_by: 'switchyard' })),
   };
   return function listModelsHandler(_req: Request, res: Response): void {
-    res.locals.route = '/v1/models';
     res.json(body);
   };
 }

@@ -76,11 +76,16 @@ describe('admin keys, models, embeddings, health and metrics', () => {
   it('exposes request, latency, token and error metrics by model, provider and status', async () => {
     await gw.openai.chat.completions.create({ model: 'claude-test', messages: [{ role: 'user', content: uniqueText('metrics') }] });
     await gw.openai.chat.completions.create({ model: 'nope', messages: [{ role: 'user', content: 'x' }] }).catch(() => undefined);
+    await gw.openai.chat.completions.create({ model: 'gpt-test', messages: [{ role: 'user', content: uniqueText('metrics fail', '#fault=400') }] }).catch(() => undefined);
+    await fetch(`${gw.url}/v1/chat/completions`, { method: 'POST', headers: { authorization: 'Bearer sk-sy-not-a-key' }, body: '{}' });
     const text = await (await fetch(`${gw.url}/metrics`)).text();
     expect(text).toMatch(/switchyard_http_requests_total\{route="\/v1\/chat\/completions",model="claude-test",provider="ant",status="200"\} \d+/);
     expect(text).toMatch(/switchyard_http_request_duration_seconds_bucket\{le="[^"]+",route="\/v1\/chat\/completions",model="claude-test",provider="ant",status="200"\}/);
     expect(text).toMatch(/gen_ai_client_token_usage_count\{gen_ai_token_type="input",gen_ai_request_model="claude-test",gen_ai_provider_name="ant"\} [1-9]/);
     expect(text).toMatch(/switchyard_errors_total\{route="\/v1\/chat\/completions",model="none",provider="none",status="404",type="model_not_found"\} [1-9]/);
+    // A failed durable request is counted under the provider that failed it; a bad key under its route.
+    expect(text).toMatch(/switchyard_errors_total\{route="\/v1\/chat\/completions",model="gpt-test",provider="oai",status="400",type="[a-z_]+"\} [1-9]/);
+    expect(text).toMatch(/switchyard_http_requests_total\{route="\/v1\/chat\/completions",model="none",provider="none",status="401"\} [1-9]/);
     expect(text).toContain('process_cpu_seconds_total');
     expect(text).not.toContain(gw.key);
   });

@@ -87,3 +87,37 @@ describe('Idempotency-Key on the durable path', () => {
     expect(gw.fake.countFor(text)).toBe(2);
   });
 });
+
+describe('Idempotency-Key window', () => {
+  const WINDOW_MS = 1500;
+  let gw: TestGateway;
+  beforeAll(async () => {
+    gw = await startTestGateway({
+      configOverrides: { limits: { max_body_bytes: 64 * 1024, idempotency_window_hours: WINDOW_MS / 3_600_000 } },
+    });
+  });
+  afterAll(async () => {
+    await gw.stop();
+  });
+
+  const post = (content: string, idempotencyKey: string) =>
+    fetch(`${gw.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${gw.key}`, 'content-type': 'application/json', 'idempotency-key': idempotencyKey },
+      body: JSON.stringify({ model: 'gpt-test', messages: [{ role: 'user', content }] }),
+    });
+
+  it('forgets a key after its window: the same body is answered afresh and another body is accepted', async () => {
+    const idem = `window-${Math.random()}`;
+    const text = uniqueText('window first');
+    const other = uniqueText('window other');
+    expect((await post(text, idem)).status).toBe(200);
+    expect((await post(other, idem)).status).toBe(409);
+    await new Promise((resolve) => setTimeout(resolve, WINDOW_MS + 500));
+    expect((await post(other, idem)).status).toBe(200);
+    expect(gw.fake.countFor(other)).toBe(1);
+    // The key now belongs to `other`; the first body is a conflict within the new window.
+    expect((await post(text, idem)).status).toBe(409);
+    expect(gw.fake.countFor(text)).toBe(1);
+  });
+});

@@ -63,7 +63,9 @@ export function testConfigFor(fakeUrl: string, overrides: Record<string, unknown
 }
 
 /** Starts a fake upstream and a gateway (api + worker) against the run's Temporal and Postgres. */
-export async function startTestGateway(opts: { adminToken?: string | null; keyCacheTtlMs?: number } = {}): Promise<TestGateway> {
+export async function startTestGateway(
+  opts: { adminToken?: string | null; keyCacheTtlMs?: number; configOverrides?: Record<string, unknown> } = {},
+): Promise<TestGateway> {
   if (!runtimeInstalled) {
     Runtime.install({ logger: new DefaultLogger('WARN') });
     runtimeInstalled = true;
@@ -73,7 +75,7 @@ export async function startTestGateway(opts: { adminToken?: string | null; keyCa
   process.env.AWS_SECRET_ACCESS_KEY ??= 'fake-secret';
   const fake = await startFakeUpstream();
   const gateway = await startGateway({
-    config: testConfigFor(fake.url),
+    config: testConfigFor(fake.url, opts.configOverrides),
     databaseUrl: requiredEnv('DATABASE_URL'),
     temporal: { address: requiredEnv('TEMPORAL_ADDRESS'), namespace: process.env.TEMPORAL_NAMESPACE ?? 'default' },
     roles: { api: true, worker: true },
