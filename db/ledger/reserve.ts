@@ -3,7 +3,7 @@ import { unitsToUsd, usdToUnits } from '../../prices/usd';
 import { periodWindow } from './periods';
 import { inTransaction } from './transaction';
 import {
-  BudgetScope,
+  type BudgetScope,
   ReservationState,
   type BudgetPeriod,
   type BudgetRefusal,

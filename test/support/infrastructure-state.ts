@@ -12,7 +12,6 @@ export interface TestInfrastructure {
 
 declare global {
   // `var` is required for a property declaration on globalThis.
-  // eslint-disable-next-line no-var
   var __switchyardTestInfrastructure: TestInfrastructure | undefined;
 }
 

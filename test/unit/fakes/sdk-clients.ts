@@ -79,7 +79,7 @@ export async function anyRejectionOf(promise: Promise<unknown>): Promise<Record<
     await promise;
   } catch (error) {
     if (typeof error === 'object' && error !== null) return error as Record<string, unknown>;
-    throw new Error(`rejected with a non-object: ${String(error)}`);
+    throw new Error(`rejected with a non-object: ${String(error)}`, { cause: error });
   }
   throw new Error('expected a rejection, but the promise resolved');
 }
