@@ -1,11 +1,13 @@
 import OpenAI, { AzureOpenAI } from 'openai';
+import { nodeHttpFetch } from '../node-http-fetch';
 import { sdkBackstopTimeoutMs } from '../response-deadline';
 import { ProviderKind, type ProviderSettings } from '../types';
 
 /**
  * Builds the SDK client for an `openai` or `azure` provider entry: SDK retries off (Temporal
  * or the fast-path loop owns retries), SDK timeout only a backstop (the adapter keeps the
- * per-attempt deadline, see `ResponseDeadline`), SDK logging off.
+ * per-attempt deadline, see `ResponseDeadline`), SDK logging off, and {@link nodeHttpFetch} as
+ * its transport.
  *
  * Azure: `baseURL` may be the resource endpoint (`https://x.openai.azure.com`, what
  * AZURE_OPENAI_ENDPOINT holds) or a full base URL ending in `/openai`; the deployment is the
@@ -16,7 +18,13 @@ import { ProviderKind, type ProviderSettings } from '../types';
 export function buildOpenAIClient(settings: ProviderSettings): OpenAI {
   // logLevel 'off' (which also beats OPENAI_LOG): the SDK's debug logs carry request bodies and
   // its error logs quote raw upstream payloads.
-  const common = { apiKey: settings.apiKey, timeout: sdkBackstopTimeoutMs(settings.timeoutMs), maxRetries: 0, logLevel: 'off' as const };
+  const common = {
+    apiKey: settings.apiKey,
+    timeout: sdkBackstopTimeoutMs(settings.timeoutMs),
+    maxRetries: 0,
+    logLevel: 'off' as const,
+    fetch: nodeHttpFetch,
+  };
   if (settings.kind === ProviderKind.Azure) {
     return new AzureOpenAI({ ...common, apiVersion: settings.apiVersion, ...azureLocation(settings.baseURL) });
   }
