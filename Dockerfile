@@ -12,6 +12,8 @@ WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/package.json /app/switchyard.yaml ./
+# The price seed is read at start from <app>/prices/prices.yaml (tsc does not copy YAML into dist/).
+COPY --from=build /app/prices/prices.yaml ./prices/prices.yaml
 USER node
 EXPOSE 8080
 CMD ["node", "dist/bin/api.js"]

@@ -6,7 +6,9 @@ import { clientAuth } from './middleware/client-auth';
 import { errorHandler } from './middleware/error-handler';
 import { httpMetrics } from './middleware/metrics';
 import { requestId } from './middleware/request-id';
+import { createBudgetRoute, deleteBudgetRoute, getBudgetRoute, listBudgetsRoute, updateBudgetRoute } from './routes/admin-budgets';
 import { createKey, deleteKey } from './routes/admin-keys';
+import { listPricesRoute, putPriceRoute } from './routes/admin-prices';
 import { chatCompletions } from './routes/chat-completions';
 import { embeddings } from './routes/embeddings';
 import { healthz, readyz } from './routes/health';
@@ -28,7 +30,7 @@ export function createApp(deps: ApiDeps): Express {
 
   // Each route is labelled for the metrics before anything else runs, so a 401 or a 400 for
   // bad JSON is counted under its route, not under "other".
-  const route = (method: 'get' | 'post' | 'delete', path: string, ...handlers: RequestHandler[]): void => {
+  const route = (method: 'get' | 'post' | 'put' | 'patch' | 'delete', path: string, ...handlers: RequestHandler[]): void => {
     app[method](path, labelRoute(path), ...handlers);
   };
   route('get', '/healthz', healthz());
@@ -44,6 +46,13 @@ export function createApp(deps: ApiDeps): Express {
 
   route('post', '/admin/keys', admin, json, createKey(deps));
   route('delete', '/admin/keys/:id', admin, deleteKey(deps));
+  route('post', '/admin/budgets', admin, json, createBudgetRoute(deps));
+  route('get', '/admin/budgets', admin, listBudgetsRoute(deps));
+  route('get', '/admin/budgets/:id', admin, getBudgetRoute(deps));
+  route('patch', '/admin/budgets/:id', admin, json, updateBudgetRoute(deps));
+  route('delete', '/admin/budgets/:id', admin, deleteBudgetRoute(deps));
+  route('get', '/admin/prices', admin, listPricesRoute(deps));
+  route('put', '/admin/prices/:model', admin, json, putPriceRoute(deps));
 
   app.use(function notFound(req: Request) {
     throw new HttpError(404, `Unknown request URL: ${req.method} ${req.path}.`, { code: 'unknown_url' });

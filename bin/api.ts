@@ -21,6 +21,7 @@ async function main(): Promise<void> {
     port: env.PORT,
     adminToken: env.SWITCHYARD_ADMIN_TOKEN,
     keyCacheTtlMs: env.SWITCHYARD_KEY_CACHE_TTL_MS,
+    pricesFile: env.SWITCHYARD_PRICES_FILE,
     logger,
   });
   say(`API listening on ${gateway.url}`);

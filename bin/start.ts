@@ -48,6 +48,7 @@ async function main(): Promise<void> {
       port: env.PORT,
       adminToken,
       keyCacheTtlMs: env.SWITCHYARD_KEY_CACHE_TTL_MS,
+      pricesFile: env.SWITCHYARD_PRICES_FILE,
       logger,
     });
     const lines = [

@@ -12,6 +12,7 @@ async function main(): Promise<void> {
     databaseUrl: env.DATABASE_URL,
     temporal: { address: env.TEMPORAL_ADDRESS, namespace: env.TEMPORAL_NAMESPACE, apiKey: env.TEMPORAL_API_KEY, tls: env.TEMPORAL_TLS },
     roles: { api: false, worker: true },
+    pricesFile: env.SWITCHYARD_PRICES_FILE,
     logger,
   });
   say('worker polling');

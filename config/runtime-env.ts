@@ -11,6 +11,8 @@ const envSchema = z.object({
   HOST: z.string().default('127.0.0.1'),
   SWITCHYARD_CONFIG: z.string().default('switchyard.yaml'),
   SWITCHYARD_DATA_DIR: z.string().default('.data'),
+  /** Seed price list loaded at start; default: the committed prices/prices.yaml. */
+  SWITCHYARD_PRICES_FILE: z.string().min(1).optional(),
   SWITCHYARD_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   SWITCHYARD_KEY_CACHE_TTL_MS: z.coerce.number().int().min(0).default(5_000),
   /** Whether `npm run api` also polls the interactive task queue (needed for eager start). */

@@ -28,6 +28,17 @@ export const FailureType = {
   ProviderUnsupported: 'ProviderUnsupported',
   /** The client's request is invalid (validation, unknown model). */
   InvalidRequest: 'InvalidRequest',
+  /**
+   * A budget (key, team or tenant) has no room for the request's estimate. Not retryable and
+   * request-fatal: nothing was called upstream, and no deployment would be cheaper to ask for
+   * (the reservation already takes the largest estimate of the plan). Details: `BudgetRefusal`.
+   */
+  BudgetExceeded: 'BudgetExceeded',
+  /**
+   * A deployment of the plan has no known price and a budget applies to the caller: charging
+   * zero would let the budget be overrun. Not retryable, request-fatal. Details: `{ models }`.
+   */
+  PriceUnknown: 'PriceUnknown',
 } as const;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
 
@@ -39,6 +50,8 @@ export const NON_RETRYABLE_FAILURE_TYPES: readonly FailureType[] = [
   FailureType.ProviderNotFound,
   FailureType.ProviderUnsupported,
   FailureType.InvalidRequest,
+  FailureType.BudgetExceeded,
+  FailureType.PriceUnknown,
 ];
 
 /**
@@ -49,6 +62,8 @@ export const REQUEST_FATAL_FAILURE_TYPES: readonly FailureType[] = [
   FailureType.ProviderBadRequest,
   FailureType.ProviderContextLength,
   FailureType.InvalidRequest,
+  FailureType.BudgetExceeded,
+  FailureType.PriceUnknown,
 ];
 
 export function isFailureType(value: unknown): value is FailureType {

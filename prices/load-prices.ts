@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { Pool } from 'pg';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
@@ -9,6 +10,15 @@ import { usdToUnits } from './usd';
 
 /** The committed seed, relative to the project root. */
 export const DEFAULT_PRICES_FILE = 'prices/prices.yaml';
+
+/**
+ * The committed seed's absolute path, from the sources (`prices/`) and from the build
+ * (`dist/prices/`, where tsc copies no YAML): both resolve to `<project root>/prices/prices.yaml`.
+ */
+export function defaultPricesPath(): string {
+  const inDist = __dirname.split(path.sep).includes('dist');
+  return path.resolve(__dirname, inDist ? '../..' : '..', DEFAULT_PRICES_FILE);
+}
 
 const usdPerMillion = z.number().nonnegative().finite().max(1_000_000);
 

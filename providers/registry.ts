@@ -2,7 +2,7 @@ import type { GatewayConfig } from '../config/gateway-config';
 import { FailureType } from '../errors/failure-types';
 import { UpstreamError } from '../errors/upstream-error';
 import { createAdapter } from './create-adapter';
-import type { ProviderAdapter, ProviderSettings } from './types';
+import type { ProviderAdapter, ProviderKind, ProviderSettings } from './types';
 
 /** Adapters built once per provider entry, shared by the activities and the streaming fast path. */
 export class ProviderRegistry {
@@ -21,6 +21,11 @@ export class ProviderRegistry {
       throw new UpstreamError(`provider "${providerId}" is not configured`, { failureType: FailureType.ProviderNotFound, provider: providerId });
     }
     return adapter;
+  }
+
+  /** The kind of a configured provider; undefined for an unknown id. */
+  kind(providerId: string): ProviderKind | undefined {
+    return this.adapters.get(providerId)?.settings.kind;
   }
 
   /** Ids of providers that have no credentials, for the start-up banner. */

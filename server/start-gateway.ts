@@ -8,9 +8,12 @@ import { ClientKeys } from '../api/client-keys';
 import type { GatewayConfig } from '../config/gateway-config';
 import { createPool } from '../db/pool';
 import { migrate } from '../db/migrate';
+import { defaultPricesPath, loadPriceFile, seedPrices } from '../prices/load-prices';
+import { PriceCache } from '../prices/price-cache';
 import type { Logger } from '../observability/logger';
 import { createMetrics } from '../observability/metrics';
 import { ProviderRegistry } from '../providers/registry';
+import { ensureBudgetSweeperSchedule } from '../temporal/budget-sweeper';
 import { connectTemporal, type TemporalSettings } from '../temporal/connect';
 import { ensureSearchAttributes } from '../temporal/ensure-search-attributes';
 import { createInteractiveWorker } from '../worker/create-worker';
@@ -30,6 +33,8 @@ export interface GatewayOptions {
   readonly logger: Logger;
   /** Prebuilt workflow bundle; default: bundle the workflows at start. */
   readonly workflowBundle?: WorkflowBundleOption;
+  /** Seed price list (YAML); default: the committed prices/prices.yaml. */
+  readonly pricesFile?: string;
 }
 
 export interface RunningGateway {
@@ -38,14 +43,26 @@ export interface RunningGateway {
   readonly pool: Pool;
   readonly client: Client;
   readonly providers: ProviderRegistry;
+  /** Current prices, shared by the worker's budget activities and the API. */
+  readonly prices: PriceCache;
   /** Stops HTTP (in-flight requests finish), then the worker, then the connections. */
   stop(): Promise<void>;
 }
 
-/** Composes and starts one gateway process: migrations, Temporal connection, worker, HTTP. */
+/**
+ * Composes and starts one gateway process: migrations, price seed, Temporal connection, worker
+ * (and the budget sweeper Schedule), HTTP.
+ *
+ * @throws ConfigError for an invalid price file; connection errors of Postgres or Temporal.
+ */
 export async function startGateway(opts: GatewayOptions): Promise<RunningGateway> {
   const pool = createPool(opts.databaseUrl);
   await migrate(pool);
+  // Every process seeds (idempotently, under an advisory lock): api and worker may start in any order.
+  const pricesFile = opts.pricesFile ?? defaultPricesPath();
+  const seeded = await seedPrices(pool, loadPriceFile(pricesFile));
+  if (seeded.written.length) opts.logger.info({ file: pricesFile, models: seeded.written.length }, 'seeded prices');
+  const prices = PriceCache.for(pool);
   const { connection, client } = await connectTemporal(opts.temporal);
   await checkSearchAttributes(connection, opts);
   const metrics = createMetrics();
@@ -60,9 +77,12 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       connection,
       namespace: opts.temporal.namespace,
       providers,
+      pool,
+      prices,
       metrics,
       workflowBundle: opts.workflowBundle,
     });
+    await ensureSweeper(client, opts);
     workerRun = worker.run().catch((err: unknown) => {
       opts.logger.fatal({ err: err instanceof Error ? err.message : String(err) }, 'worker stopped with an error');
       process.exitCode = 1;
@@ -96,6 +116,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     pool,
     client,
     providers,
+    prices,
     async stop() {
       if (server) {
         const closing = new Promise<void>((resolve) => server!.close(() => resolve()));
@@ -108,6 +129,18 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       await pool.end();
     },
   };
+}
+
+/**
+ * The budget sweeper Schedule, created by whichever worker starts first. Not fatal: without it
+ * expired holds stay reserved until a Schedule exists, which reduces room but never overspends.
+ */
+async function ensureSweeper(client: Client, opts: GatewayOptions): Promise<void> {
+  try {
+    if ((await ensureBudgetSweeperSchedule(client)) === 'created') opts.logger.info('created the budget sweeper Schedule');
+  } catch (err) {
+    opts.logger.error({ err: err instanceof Error ? err.message : String(err) }, 'could not create the budget sweeper Schedule');
+  }
 }
 
 /** Registers missing search attributes; a cluster that refuses is reported, not fatal. */

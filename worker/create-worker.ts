@@ -1,6 +1,10 @@
 import path from 'node:path';
 import { Worker, type NativeConnection, type WorkflowBundleOption } from '@temporalio/worker';
+import type { Pool } from 'pg';
+import { createBudgetActivities } from '../activities/budget-activities';
 import { createProviderActivities } from '../activities/provider-activities';
+import { adapterOutputCaps } from '../budget/output-caps';
+import { PriceCache } from '../prices/price-cache';
 import type { ProviderRegistry } from '../providers/registry';
 import type { GatewayMetrics } from '../observability/metrics';
 import { TaskQueue } from '../temporal/task-queues';
@@ -9,23 +13,34 @@ import { TaskQueue } from '../temporal/task-queues';
 export const WORKFLOWS_PATH = path.join(__dirname, '..', 'workflows');
 
 /**
- * The interactive-queue worker: request workflows and their provider activities.
+ * The interactive-queue worker: request workflows, their provider activities, the budget
+ * activities (reserve/settle/release, run as local activities by the request workflows) and the
+ * budget sweeper's activity.
  *
+ * @param pool the ledger's database.
+ * @param prices price cache; default: the process's shared one for `pool` (30 s TTL).
  * @param workflowBundle a prebuilt bundle (tests bundle once per run); default: bundle at start.
  */
 export async function createInteractiveWorker(opts: {
   connection: NativeConnection;
   namespace: string;
   providers: ProviderRegistry;
+  pool: Pool;
+  prices?: PriceCache;
   metrics?: GatewayMetrics;
   workflowBundle?: WorkflowBundleOption;
 }): Promise<Worker> {
+  const budget = createBudgetActivities({
+    pool: opts.pool,
+    prices: opts.prices ?? PriceCache.for(opts.pool),
+    defaultOutputCap: adapterOutputCaps(opts.providers),
+  });
   return Worker.create({
     connection: opts.connection,
     namespace: opts.namespace,
     taskQueue: TaskQueue.Interactive,
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
-    activities: createProviderActivities({ providers: opts.providers, metrics: opts.metrics }),
+    activities: { ...createProviderActivities({ providers: opts.providers, metrics: opts.metrics }), ...budget },
     // Provider calls are I/O-bound: many may wait on upstreams at once.
     maxConcurrentActivityTaskExecutions: 500,
     maxConcurrentWorkflowTaskExecutions: 100,

@@ -2,17 +2,21 @@ import { proxyActivities } from '@temporalio/workflow';
 import type { ProviderActivities } from '../activities/provider-activities';
 import { runPlan } from './run-plan';
 import type { ChatWorkflowInput, ChatWorkflowResult } from './types';
+import { withBudget } from './with-budget';
 
 // Options are set per call in runPlan (retry policy and summary per deployment).
 const { callChat } = proxyActivities<ProviderActivities>({ startToCloseTimeout: '1 minute' });
 
 /**
- * One non-streaming chat completion (`chat-<request id>`): every deployment of the route plan
- * in order, each retried with backoff, then the fallback models'. Each attempt is an activity
- * visible in the Temporal UI, summarised as `provider / upstream model`.
+ * One non-streaming chat completion (`chat-<request id>`): the caller's budgets hold the
+ * estimate, then every deployment of the route plan is tried in order, each retried with
+ * backoff, then the fallback models'; the served call is settled at its actual cost. Each
+ * attempt is an activity visible in the Temporal UI, summarised as `provider / upstream model`.
  */
 export async function chatCompletionWorkflow(input: ChatWorkflowInput): Promise<ChatWorkflowResult> {
-  return runPlan(input, (attempt, options) =>
-    callChat.executeWithOptions(options, [{ requestId: input.requestId, attempt, request: input.request, retry: input.retry }]),
+  return withBudget(input, { kind: 'chat', request: input.request }, () =>
+    runPlan(input, (attempt, options) =>
+      callChat.executeWithOptions(options, [{ requestId: input.requestId, attempt, request: input.request, retry: input.retry }]),
+    ),
   );
 }

@@ -2,12 +2,15 @@ import { proxyActivities } from '@temporalio/workflow';
 import type { ProviderActivities } from '../activities/provider-activities';
 import { runPlan } from './run-plan';
 import type { EmbeddingsWorkflowInput, EmbeddingsWorkflowResult } from './types';
+import { withBudget } from './with-budget';
 
 const { callEmbeddings } = proxyActivities<ProviderActivities>({ startToCloseTimeout: '1 minute' });
 
-/** One embeddings request (`embeddings-<request id>`), same retry and fallback rules as chat. */
+/** One embeddings request (`embeddings-<request id>`), same budget, retry and fallback rules as chat. */
 export async function embeddingsWorkflow(input: EmbeddingsWorkflowInput): Promise<EmbeddingsWorkflowResult> {
-  return runPlan(input, (attempt, options) =>
-    callEmbeddings.executeWithOptions(options, [{ requestId: input.requestId, attempt, request: input.request, retry: input.retry }]),
+  return withBudget(input, { kind: 'embeddings', request: input.request }, () =>
+    runPlan(input, (attempt, options) =>
+      callEmbeddings.executeWithOptions(options, [{ requestId: input.requestId, attempt, request: input.request, retry: input.retry }]),
+    ),
   );
 }

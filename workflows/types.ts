@@ -2,9 +2,11 @@ import type { RetrySettings } from '../config/gateway-config';
 import type { RouteAttempt } from '../config/route-plan';
 import type { ChatCompletion, ChatRequest, EmbeddingRequest, EmbeddingResponse } from '../providers/types';
 
-/** Who is calling; copied onto search attributes and (later) budget records. */
+/** Who is calling; copied onto search attributes, reservations and usage records. */
 export interface Caller {
   readonly tenantId: string;
+  /** The key's team; `null` for a key that belongs to its tenant directly. */
+  readonly teamId: string | null;
   readonly keyId: string;
 }
 
@@ -35,8 +37,14 @@ export interface CallResult<T> {
   readonly fallbacks: number;
 }
 
-export type ChatWorkflowResult = CallResult<ChatCompletion>;
-export type EmbeddingsWorkflowResult = CallResult<EmbeddingResponse>;
+/** A served call after settlement. */
+export interface BilledResult<T> extends CallResult<T> {
+  /** What the request was charged, exact decimal USD (`"0"` for an unpriced model). */
+  readonly costUsd: string;
+}
+
+export type ChatWorkflowResult = BilledResult<ChatCompletion>;
+export type EmbeddingsWorkflowResult = BilledResult<EmbeddingResponse>;
 
 /** Input of the provider activities: one attempt at one deployment. */
 export interface ProviderCallInput<R> {

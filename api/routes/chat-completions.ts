@@ -37,7 +37,7 @@ export function chatCompletions(deps: ApiDeps) {
     const idemId = await idempotentId(req, { pool: deps.pool, keyId: key.id, windowMs: deps.config.idempotencyWindowMs, prefix: WorkflowIdPrefix.Chat, body: request });
     const input: ChatWorkflowInput = {
       requestId,
-      caller: { tenantId: key.tenantId, keyId: key.id },
+      caller: { tenantId: key.tenantId, teamId: key.teamId, keyId: key.id },
       plan,
       retry: deps.config.retry,
       attemptTimeoutMs: attemptTimeoutMs(deps.config, plan.map((a) => a.provider)),

@@ -26,7 +26,7 @@ export function embeddings(deps: ApiDeps) {
     const idemId = await idempotentId(req, { pool: deps.pool, keyId: key.id, windowMs: deps.config.idempotencyWindowMs, prefix: WorkflowIdPrefix.Embeddings, body: request });
     const input: EmbeddingsWorkflowInput = {
       requestId,
-      caller: { tenantId: key.tenantId, keyId: key.id },
+      caller: { tenantId: key.tenantId, teamId: key.teamId, keyId: key.id },
       plan,
       retry: deps.config.retry,
       attemptTimeoutMs: attemptTimeoutMs(deps.config, plan.map((a) => a.provider)),

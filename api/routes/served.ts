@@ -3,8 +3,16 @@ import type { RouteAttempt } from '../../config/route-plan';
 import type { GatewayMetrics } from '../../observability/metrics';
 import type { CallResult } from '../../workflows/types';
 
-/** Tells the client (and the metrics middleware) which deployment answered. */
-export function setServedHeaders<T>(res: Response, result: CallResult<T>): void {
+/** Response header carrying what the request was charged, exact decimal USD. */
+export const COST_HEADER = 'x-switchyard-cost-usd';
+
+/**
+ * Tells the client (and the metrics middleware) which deployment answered and what it cost.
+ * A result without `costUsd` (an idempotent replay of a workflow that ran before budgets
+ * existed) gets no cost header rather than a wrong one.
+ */
+export function setServedHeaders<T>(res: Response, result: CallResult<T> & { readonly costUsd?: string }): void {
+  if (result.costUsd !== undefined) res.setHeader(COST_HEADER, result.costUsd);
   res.locals.provider = result.served.provider;
   res.setHeader('x-switchyard-provider', result.served.provider);
   res.setHeader('x-switchyard-model', result.served.model);

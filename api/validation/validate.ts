@@ -13,7 +13,8 @@ export function validateBody<S extends z.ZodType>(schema: S, body: unknown): z.i
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
   const param = formatPath(issue.path);
-  const missing = issue.code === 'invalid_type' && valueAt(body, issue.path) === undefined;
+  // A union (e.g. a number-or-decimal-string amount) reports an absent field as invalid_union.
+  const missing = (issue.code === 'invalid_type' || issue.code === 'invalid_union') && valueAt(body, issue.path) === undefined;
   const message = missing
     ? `Missing required parameter: '${param}'.`
     : `Invalid value for '${param}': ${issue.message}.`;

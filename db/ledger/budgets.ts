@@ -89,6 +89,22 @@ export async function getBudget(pool: Pool, id: string): Promise<Budget | null> 
   return rows[0] ? toBudget(rows[0]) : null;
 }
 
+/**
+ * Whether any budget (any period) applies to a caller: one of the key, its team or its tenant.
+ * Used to decide if an unpriced model may be served at zero cost (no budget) or must be refused.
+ */
+export async function hasApplicableBudget(
+  pool: Pool,
+  caller: { readonly tenantId: string; readonly teamId?: string | null; readonly keyId: string },
+): Promise<boolean> {
+  const { rowCount } = await pool.query(
+    `SELECT 1 FROM budgets
+     WHERE (scope = 'key' AND scope_id = $1) OR (scope = 'team' AND scope_id = $2) OR (scope = 'tenant' AND scope_id = $3) LIMIT 1`,
+    [caller.keyId, caller.teamId ?? null, caller.tenantId],
+  );
+  return (rowCount ?? 0) > 0;
+}
+
 /** A tenant's budgets (all levels), ordered by scope then id. */
 export async function listBudgets(pool: Pool, tenantId: string): Promise<Budget[]> {
   const { rows } = await pool.query<BudgetRow>(`SELECT ${COLUMNS} FROM budgets WHERE tenant_id = $1 ORDER BY scope, id`, [tenantId]);

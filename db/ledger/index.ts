@@ -9,5 +9,5 @@ export { periodWindow, type PeriodWindow } from './periods';
 export { reserve, type ReserveInput } from './reserve';
 export { settle, type SettleInput, type SettleResult, type UsageFields } from './settle';
 export { release, releaseExpired, type ReleaseResult } from './release';
-export { createBudget, updateBudget, deleteBudget, getBudget, listBudgets, budgetStatus, type BudgetStatus } from './budgets';
+export { createBudget, updateBudget, deleteBudget, getBudget, listBudgets, budgetStatus, hasApplicableBudget, type BudgetStatus } from './budgets';
 export { reconcileBudgets, type BudgetReconciliation } from './reconcile';

@@ -1,4 +1,4 @@
-import { upstreamFailureToHttp } from '../../../api/failure-to-http';
+import { budgetExceededToHttp, failureToHttp, upstreamFailureToHttp } from '../../../api/failure-to-http';
 import { jitteredBackoffMs } from '../../../activities/provider-activities';
 import { FailureType } from '../../../errors/failure-types';
 
@@ -22,7 +22,8 @@ describe('upstream failure → HTTP', () => {
       expect({ status: http.status, code: http.code }).toEqual({ status, code });
       expect(http.toBody().error.message).toBe('upstream p1: boom');
     }
-    expect(Object.keys(FailureType)).toHaveLength(cases.length);
+    // The two gateway refusals are mapped by failureToHttp (below).
+    expect(Object.keys(FailureType)).toHaveLength(cases.length + 2);
   });
 
   it('turns Retry-After milliseconds into whole seconds', () => {
@@ -33,6 +34,41 @@ describe('upstream failure → HTTP', () => {
   it('keeps an upstream 400 code and param', () => {
     const http = upstreamFailureToHttp('ProviderBadRequest', 'bad', { code: 'invalid_value', param: 'messages' });
     expect(http.toBody().error).toMatchObject({ code: 'invalid_value', param: 'messages', type: 'invalid_request_error' });
+  });
+});
+
+describe('budget refusals → HTTP', () => {
+  const refusal = {
+    level: 'team' as const,
+    budgetId: 'bud_1',
+    period: 'day' as const,
+    limitUsd: '5',
+    spentUsd: '4.9',
+    reservedUsd: '0.05',
+    requestedUsd: '0.1',
+    resetsAt: '2031-05-11T00:00:00.000Z',
+  };
+
+  it('answers 429 budget_exceeded naming the level, limit and reset, with Retry-After until the reset', () => {
+    const now = Date.parse('2031-05-10T23:59:00.500Z');
+    const http = failureToHttp('BudgetExceeded', 'ignored', refusal, now);
+    expect(http.status).toBe(429);
+    expect(http.toBody().error).toMatchObject({ type: 'rate_limit_error', code: 'budget_exceeded' });
+    expect(http.message).toContain('team budget (day) of 5 USD');
+    expect(http.message).toContain('resets at 2031-05-11T00:00:00.000Z');
+    expect(http.headers).toEqual({ 'retry-after': '60', 'x-should-retry': 'false' });
+  });
+
+  it('sends no Retry-After for a total budget, which never resets', () => {
+    const http = budgetExceededToHttp({ ...refusal, level: 'key', period: 'total', resetsAt: null });
+    expect(http.headers['retry-after']).toBeUndefined();
+    expect(http.message).toContain('does not reset');
+  });
+
+  it('answers 400 model_price_unknown naming the models', () => {
+    const http = failureToHttp('PriceUnknown', 'ignored', { models: ['my-deployment'] });
+    expect({ status: http.status, code: http.code, type: http.type }).toEqual({ status: 400, code: 'model_price_unknown', type: 'invalid_request_error' });
+    expect(http.message).toContain('`my-deployment`');
   });
 });
 
