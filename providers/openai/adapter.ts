@@ -10,11 +10,12 @@ import type {
   ProviderSettings,
 } from '../types';
 import { ResponseDeadline } from '../response-deadline';
-import { throwIfAborted, toThrowable, truncatedStream } from '../upstream-failures';
+import { badResponse, throwIfAborted, toThrowable, truncatedStream } from '../upstream-failures';
 import { buildOpenAIClient } from './client';
 import { classifyOpenAIError } from './error-map';
 import { toOpenAIChatParams, toOpenAIEmbeddingParams, toOpenAIStreamParams } from './request-map';
 import { checkChatCompletion, checkEmbeddingResponse } from './response-map';
+import { OpenAIStreamDecoder } from './stream-map';
 
 /**
  * Adapter for `openai` and `azure` providers (and any OpenAI-compatible server reached through
@@ -45,14 +46,37 @@ export class OpenAIAdapter implements ProviderAdapter {
   async *chatStream(req: ChatRequest, ctx: CallContext): AsyncGenerator<ChatCompletionChunk> {
     const deadline = new ResponseDeadline(this.settings.timeoutMs, ctx.signal);
     try {
-      const stream = await this.client.chat.completions.create(toOpenAIStreamParams(req, ctx.upstreamModel), requestOptions(ctx, deadline));
+      // The SDK builds, authenticates and sends the request and throws its APIError for a non-2xx
+      // answer; the body is decoded here, much cheaper than by the SDK's Stream (see stream-map.ts).
+      const params = toOpenAIStreamParams(req, ctx.upstreamModel);
+      const response = await this.client.chat.completions.create(params, requestOptions(ctx, deadline)).asResponse();
       deadline.met();
+      if (!response.body) throw badResponse(this.settings.id, 'the upstream answered a stream request without a body');
+      const decoder = new OpenAIStreamDecoder(response.headers);
+      const reader = response.body.getReader();
       let finished = false;
-      for await (const chunk of stream) {
-        if (chunk.choices?.some((choice) => choice.finish_reason != null)) finished = true;
-        yield chunk;
+      let ended = false;
+      try {
+        for (;;) {
+          const read = await reader.read();
+          if (read.done) {
+            ended = true;
+            break;
+          }
+          for (const chunk of decoder.decode(read.value)) {
+            if (chunk.choices?.some((choice) => choice.finish_reason != null)) finished = true;
+            yield chunk;
+          }
+        }
+      } catch (err) {
+        // An abort errors the body with the transport's AbortError; the caller must see its own reason.
+        throwIfAborted(ctx.signal);
+        throw err;
+      } finally {
+        // Left early (the consumer stopped, or the body was unusable): close the upstream exchange.
+        if (!ended) reader.cancel().catch(ignore);
       }
-      // The SDK's iterator ends quietly when aborted; the caller must still see the abort.
+      // An abort racing the body's clean end must still reach the caller as an abort.
       throwIfAborted(ctx.signal);
       if (!finished) throw truncatedStream(this.settings.id);
     } catch (err) {
@@ -83,3 +107,5 @@ function requestOptions(ctx: CallContext, deadline: ResponseDeadline): { signal:
     headers: ctx.requestId ? { 'X-Client-Request-Id': ctx.requestId } : undefined,
   };
 }
+
+function ignore(): void {}

@@ -49,6 +49,22 @@ const chunk = (delta: Record<string, unknown>, finish: string | null = null): Re
   choices: [{ index: 0, delta, finish_reason: finish }],
 });
 
+/** `data` in pieces of `size` bytes. */
+function pieces(data: Uint8Array, size: number): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (let at = 0; at < data.length; at += size) out.push(data.subarray(at, at + size));
+  return out;
+}
+
+function streamOf(parts: readonly Uint8Array[]): ReadableStream<Uint8Array> {
+  return new ReadableStream<Uint8Array>({
+    start(stream) {
+      for (const part of parts) stream.enqueue(part);
+      stream.close();
+    },
+  });
+}
+
 async function collect(stream: AsyncIterable<ChatCompletionChunk>): Promise<ChatCompletionChunk[]> {
   const out: ChatCompletionChunk[] = [];
   for await (const c of stream) out.push(c);
@@ -88,7 +104,12 @@ describe('OpenAIAdapter', () => {
   });
 
   it('chatStream forces include_usage and yields the upstream chunks', async () => {
-    const events = [chunk({ role: 'assistant', content: '' }), chunk({ content: 'Hi' }), chunk({}, 'stop'), { ...chunk({}), choices: [], usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 } }];
+    const events = [
+      chunk({ role: 'assistant', content: '' }),
+      chunk({ content: 'Hi' }),
+      chunk({}, 'stop'),
+      { ...chunk({}), choices: [], usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 } },
+    ];
     const { adapter, calls } = adapterWith(() => sse(events));
     const chunks = await collect(adapter.chatStream({ model: 'alias', messages: [], stream: true }, { upstreamModel: 'gpt-4o' }));
     expect(calls[0].body).toMatchObject({ model: 'gpt-4o', stream: true, stream_options: { include_usage: true } });
@@ -101,6 +122,53 @@ describe('OpenAIAdapter', () => {
       failureType: FailureType.ProviderConnection,
       provider: 'openai-test',
     });
+  });
+
+  it('chatStream decodes a CRLF body delivered in small pieces', async () => {
+    const events = [chunk({ content: 'Grüße' }), chunk({}, 'stop')];
+    const text = [...events.map((e) => `data: ${JSON.stringify(e)}\r\n\r\n`), 'data: [DONE]\r\n\r\n'].join('');
+    const { adapter } = adapterWith(
+      () => new Response(streamOf(pieces(new TextEncoder().encode(text), 7)), { headers: { 'content-type': 'text/event-stream' } }),
+    );
+    await expect(collect(adapter.chatStream({ model: 'a', messages: [] }, { upstreamModel: 'm' }))).resolves.toEqual(events);
+  });
+
+  it('chatStream throws a mid-stream error event as a classified UpstreamError after the chunks before it', async () => {
+    const text = `data: ${JSON.stringify(chunk({ content: 'Hi' }))}\n\ndata: {"error":{"message":"Rate limit reached","type":"requests","code":"rate_limit_exceeded"}}\n\n`;
+    const { adapter } = adapterWith(() => new Response(text, { headers: { 'content-type': 'text/event-stream' } }));
+    const seen: ChatCompletionChunk[] = [];
+    const failure = await (async () => {
+      for await (const c of adapter.chatStream({ model: 'a', messages: [] }, { upstreamModel: 'm' })) seen.push(c);
+    })().catch((err: unknown) => err);
+    expect(seen).toEqual([chunk({ content: 'Hi' })]);
+    expect(failure).toBeInstanceOf(UpstreamError);
+    expect(failure).toMatchObject({ failureType: FailureType.ProviderRateLimited, message: 'Rate limit reached', code: 'rate_limit_exceeded' });
+  });
+
+  it('chatStream throws ProviderConnection when the body is cut mid-event', async () => {
+    const text = `data: ${JSON.stringify(chunk({ content: 'Hi' }))}\n\ndata: ${JSON.stringify(chunk({}, 'stop')).slice(0, 40)}`;
+    const { adapter } = adapterWith(() => new Response(text, { headers: { 'content-type': 'text/event-stream' } }));
+    await expect(collect(adapter.chatStream({ model: 'a', messages: [] }, { upstreamModel: 'm' }))).rejects.toMatchObject({
+      failureType: FailureType.ProviderConnection,
+    });
+  });
+
+  it('chatStream cancels the upstream body when the consumer stops early', async () => {
+    const cancelled = jest.fn();
+    const { adapter } = adapterWith(() => {
+      const body = new ReadableStream<Uint8Array>({
+        start(stream) {
+          stream.enqueue(new TextEncoder().encode(`data: ${JSON.stringify(chunk({ content: 'Hi' }))}\n\n`));
+        },
+        cancel: cancelled,
+      });
+      return new Response(body, { headers: { 'content-type': 'text/event-stream' } });
+    });
+    for await (const c of adapter.chatStream({ model: 'a', messages: [] }, { upstreamModel: 'm' })) {
+      expect(c).toEqual(chunk({ content: 'Hi' }));
+      break;
+    }
+    expect(cancelled).toHaveBeenCalledTimes(1);
   });
 
   it('classifies HTTP errors once, without SDK retries, from the first next()', async () => {
@@ -148,7 +216,12 @@ describe('OpenAIAdapter', () => {
   });
 
   it('embed swaps the model and checks the response shape', async () => {
-    const body = { object: 'list', data: [{ object: 'embedding', index: 0, embedding: [0.5] }], model: 'text-embedding-3-small', usage: { prompt_tokens: 1, total_tokens: 1 } };
+    const body = {
+      object: 'list',
+      data: [{ object: 'embedding', index: 0, embedding: [0.5] }],
+      model: 'text-embedding-3-small',
+      usage: { prompt_tokens: 1, total_tokens: 1 },
+    };
     const { adapter, calls } = adapterWith(() => json(body));
     const result = await adapter.embed({ model: 'alias', input: 'x', encoding_format: 'float' }, { upstreamModel: 'text-embedding-3-small' });
     expect(result).toEqual(body);
