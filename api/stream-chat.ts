@@ -1,27 +1,48 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Request, Response } from 'express';
 import type { RouteAttempt } from '../config/route-plan';
 import { REQUEST_FATAL_FAILURE_TYPES } from '../errors/failure-types';
 import { UpstreamError } from '../errors/upstream-error';
 import type { ChatCompletionChunk, ChatRequest } from '../providers/types';
+import type { Caller } from '../workflows/types';
 import type { ApiDeps } from './deps';
 import { upstreamErrorToHttp } from './failure-to-http';
 import { HttpError } from './http-error';
 import { recordUsage } from './routes/served';
+import { releaseStream, reserveForStream, settleStream, type StreamReservation } from './stream-budget';
 
+
+/** How a piped stream ended, for the usage record. */
+interface StreamOutcome {
+  readonly status: 'ok' | 'error' | 'client_disconnected';
+  /** The upstream's final usage chunk, when it sent one. */
+  readonly usage: ChatCompletionChunk['usage'] | undefined;
+  /** Text and tool-call arguments streamed so far: what is counted as output without usage. */
+  readonly streamedText: string;
+}
+
+/** The cost trailer: a stream's headers leave before its cost is known. */
+const COST_TRAILER = 'x-switchyard-cost-usd';
 
 /**
- * The streaming fast path: no Temporal on the way. Deployments are tried in plan order until
- * one yields its first chunk; from then on the client is committed to that stream. A failure
- * mid-stream becomes a final `data: {"error":…}` event and the stream ends cleanly (without `[DONE]`,
- * so a client can tell it apart from a complete answer). A client that disconnects aborts the
- * upstream request through the shared AbortController.
+ * The streaming fast path: no Temporal on the way. The request's estimate is held against the
+ * caller's budgets first (a refusal is a JSON 429 and nothing goes upstream); then deployments
+ * are tried in plan order until one yields its first chunk, and from then on the client is
+ * committed to that stream. A failure mid-stream becomes a final `data: {"error":…}` event and
+ * the stream ends cleanly (without `[DONE]`, so a client can tell it apart from a complete
+ * answer). A client that disconnects aborts the upstream request through the shared
+ * AbortController. Whatever happens after the hold, exactly one of settle (a deployment
+ * answered, even partly: charged from its usage, or from the streamed text) or release (none
+ * did) follows; a process that dies in between leaves the hold to the sweeper Schedule. The
+ * charged cost goes out as the `x-switchyard-cost-usd` HTTP trailer after `[DONE]`.
  */
 export async function streamChat(
   deps: ApiDeps,
   req: Request,
   res: Response,
-  opts: { request: ChatRequest; plan: readonly RouteAttempt[]; requestId: string },
+  opts: { request: ChatRequest; plan: readonly RouteAttempt[]; requestId: string; caller: Caller },
 ): Promise<void> {
+  const reservation = await reserveForStream(deps, { requestId: opts.requestId, caller: opts.caller, plan: opts.plan, request: opts.request });
   const started = performance.now();
   const abort = new AbortController();
   res.on('close', () => {
@@ -31,7 +52,7 @@ export async function streamChat(
   let lastError: UpstreamError | undefined;
 
   for (const attempt of opts.plan) {
-    if (abort.signal.aborted) return;
+    if (abort.signal.aborted) break;
     const chunks = deps.providers
       .get(attempt.provider)
       .chatStream(opts.request, { upstreamModel: attempt.upstreamModel, signal: abort.signal, requestId: opts.requestId });
@@ -40,7 +61,7 @@ export async function streamChat(
     try {
       first = await iterator.next();
     } catch (err) {
-      if (abort.signal.aborted) return;
+      if (abort.signal.aborted) break;
       lastError = asUpstreamError(err, attempt.provider);
       deps.metrics.upstreamAttempts.inc({ provider: attempt.provider, model: attempt.model, outcome: lastError.failureType });
       if (REQUEST_FATAL_FAILURE_TYPES.includes(lastError.failureType)) break;
@@ -55,44 +76,102 @@ export async function streamChat(
       'x-accel-buffering': 'no',
       'x-switchyard-provider': attempt.provider,
       'x-switchyard-model': attempt.model,
+      trailer: COST_TRAILER,
     });
     deps.metrics.timeToFirstToken.observe({ model: attempt.model, provider: attempt.provider }, (performance.now() - started) / 1000);
-    await pipeChunks(deps, res, iterator, first, { includeUsage, attempt, signal: abort.signal });
+    const out = new CorkedWriter(res);
+    const outcome = await pipeChunks(deps, res, out, iterator, first, { includeUsage, attempt, signal: abort.signal });
+    const charged = await settleWithRetries(deps, reservation, { served: attempt, ...outcome });
+    if (outcome.status === 'client_disconnected') {
+      out.cancel();
+      return;
+    }
+    if (charged) res.addTrailers({ [COST_TRAILER]: charged.costUsd });
+    out.end();
     return;
   }
+  await releaseStream(deps, reservation).catch((err: unknown) => {
+    deps.logger.error({ requestId: opts.requestId, err: messageOf(err) }, 'releasing a stream hold failed; the sweeper will release it');
+  });
+  if (abort.signal.aborted) return;
   throw lastError ? upstreamErrorToHttp(lastError) : new HttpError(502, 'no deployment could serve the request', { type: 'api_error', code: 'upstream_error' });
 }
 
+/** Writes every chunk; leaves the response open for the cost trailer. */
 async function pipeChunks(
   deps: ApiDeps,
   res: Response,
+  out: CorkedWriter,
   iterator: AsyncIterator<ChatCompletionChunk>,
   first: IteratorResult<ChatCompletionChunk>,
   opts: { includeUsage: boolean; attempt: RouteAttempt; signal: AbortSignal },
-): Promise<void> {
-  const out = new CorkedWriter(res);
+): Promise<StreamOutcome> {
+  let usage: ChatCompletionChunk['usage'] | undefined;
+  let streamedText = '';
   let next = first;
   try {
     while (!next.done) {
       const chunk = next.value;
       if (chunk.usage && chunk.choices.length === 0) {
+        usage = chunk.usage;
         recordUsage(deps.metrics, opts.attempt, chunk.usage, 'chat');
         if (opts.includeUsage) out.write(`data: ${JSON.stringify(chunk)}\n\n`);
       } else {
+        streamedText += deltaText(chunk);
         out.write(`data: ${JSON.stringify(chunk)}\n\n`);
       }
       next = await iterator.next();
     }
-    out.end('data: [DONE]\n\n');
+    out.write('data: [DONE]\n\n');
+    return { status: 'ok', usage, streamedText };
   } catch (err) {
-    if (opts.signal.aborted) {
-      out.cancel();
-      return;
-    }
+    if (opts.signal.aborted) return { status: 'client_disconnected', usage, streamedText };
     const http = upstreamErrorToHttp(asUpstreamError(err, opts.attempt.provider));
     res.locals.errorType = http.code;
-    out.end(`data: ${JSON.stringify(http.toBody())}\n\n`);
+    out.write(`data: ${JSON.stringify(http.toBody())}\n\n`);
+    return { status: 'error', usage, streamedText };
   }
+}
+
+/** The output a chunk carries: content, refusal and tool-call arguments of every choice. */
+function deltaText(chunk: ChatCompletionChunk): string {
+  let text = '';
+  for (const choice of chunk.choices) {
+    const delta = choice.delta;
+    if (delta.content) text += delta.content;
+    if (delta.refusal) text += delta.refusal;
+    for (const call of delta.tool_calls ?? []) text += (call.function?.name ?? '') + (call.function?.arguments ?? '');
+  }
+  return text;
+}
+
+const SETTLE_ATTEMPTS = 3;
+
+/**
+ * Settles the stream's hold. The upstream has already been paid, so a transient ledger failure
+ * is retried briefly; if it persists the error is logged with the request id (the hold then
+ * expires and the sweeper releases it: that spend is not recorded).
+ */
+async function settleWithRetries(
+  deps: ApiDeps,
+  reservation: StreamReservation,
+  opts: { served: RouteAttempt } & StreamOutcome,
+): Promise<{ costUsd: string } | undefined> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await settleStream(deps, reservation, { served: opts.served, usage: opts.usage ?? undefined, streamedText: opts.streamedText, status: opts.status });
+    } catch (err) {
+      if (attempt >= SETTLE_ATTEMPTS) {
+        deps.logger.error({ requestId: reservation.requestId, err: messageOf(err) }, 'settling a stream failed; its spend is not recorded');
+        return undefined;
+      }
+      await sleep(100 * attempt);
+    }
+  }
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }
 
 /**
@@ -117,9 +196,10 @@ class CorkedWriter {
   }
 
   /** Ends the response (which uncorks fully) and drops the pending flush. */
-  end(data: string): void {
+  end(data?: string): void {
     this.cancel();
-    this.res.end(data);
+    if (data === undefined) this.res.end();
+    else this.res.end(data);
   }
 
   /** Drops the pending flush; after `end()` or a destroyed socket there is nothing to uncork. */

@@ -28,7 +28,8 @@ export function chatCompletions(deps: ApiDeps) {
     const key = res.locals.key as KeyRecord;
 
     if (body.stream) {
-      await streamChat(deps, req, res, { request: body, plan, requestId: res.locals.requestId as string });
+      const caller = { tenantId: key.tenantId, teamId: key.teamId, keyId: key.id };
+      await streamChat(deps, req, res, { request: body, plan, requestId: res.locals.requestId as string, caller });
       return;
     }
 

@@ -1,5 +1,7 @@
 /**
  * Behaviour directives embedded in the last user text, e.g. `#fault=429x2@1 #tool #delay=50`.
+ * Shape faults: `#fault=hang` (no answer), `malformed`, `context`, `cut` (stream stops and the
+ * connection breaks), `stall` (stream stops and the connection stays open).
  */
 
 /** Faults that answer with an HTTP error status. */
@@ -14,7 +16,7 @@ export interface StatusFault {
 
 /** Faults that bend the transport or the body rather than the status. */
 export interface ShapeFault {
-  kind: 'context' | 'hang' | 'malformed' | 'cut';
+  kind: 'context' | 'hang' | 'malformed' | 'cut' | 'stall';
 }
 
 export type Fault = StatusFault | ShapeFault;
@@ -32,7 +34,7 @@ export interface Directives {
 const FAULT_STATUSES: ReadonlySet<number> = new Set([400, 401, 403, 404, 429, 500, 503, 529]);
 
 const STATUS_FAULT = /#fault=(\d{3})(?:x(\d+))?(?:@(\d+(?:\.\d+)?))?/;
-const SHAPE_FAULT = /#fault=(context|hang|malformed|cut)\b/;
+const SHAPE_FAULT = /#fault=(context|hang|malformed|cut|stall)\b/;
 const DELAY = /#delay=(\d+)/;
 const NO_DIRECTIVES: Directives = Object.freeze({ tool: false, delayMs: 0 });
 

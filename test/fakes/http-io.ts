@@ -61,15 +61,18 @@ export async function hang(res: Reply): Promise<void> {
 
 /**
  * Writes a stream plan. With `cut`, writes frames up to `plan.cutIndex` and then breaks the
- * exchange, so the client sees a body that stops mid-stream without a clean end.
+ * exchange, so the client sees a body that stops mid-stream without a clean end. With `stall`,
+ * writes the same frames and then holds the exchange open like `hang` (a stream that stops
+ * mid-way and never ends).
  */
-export function writeStream(res: Reply, plan: StreamPlan, cut = false): void {
+export function writeStream(res: Reply, plan: StreamPlan, ending: 'end' | 'cut' | 'stall' = 'end'): void {
   res.writeHead(200, { ...plan.headers, 'content-type': plan.contentType, 'cache-control': 'no-cache' });
-  const frames = cut ? plan.frames.slice(0, plan.cutIndex) : plan.frames;
+  const frames = ending === 'end' ? plan.frames : plan.frames.slice(0, plan.cutIndex);
   // Cork so the frames leave in one write instead of one syscall each.
   res.cork();
   for (const frame of frames) res.write(frame);
-  if (!cut) res.end();
+  if (ending === 'end') res.end();
   res.uncork();
-  if (cut) setTimeout(() => res.abort(), CUT_GRACE_MS).unref();
+  if (ending === 'cut') setTimeout(() => res.abort(), CUT_GRACE_MS).unref();
+  if (ending === 'stall') void hang(res);
 }

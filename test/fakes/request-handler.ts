@@ -98,13 +98,13 @@ export async function handleRequest(req: IncomingRequest, res: Reply, state: Han
   answer(res, dialect, view, directives.tool);
 }
 
-function answer(res: Reply, dialect: ProviderDialect, view: RequestView, wantTool: boolean, cut = false): void {
+function answer(res: Reply, dialect: ProviderDialect, view: RequestView, wantTool: boolean, ending: 'end' | 'cut' | 'stall' = 'end'): void {
   if (view.kind === 'embeddings') {
     dialect.sendEmbeddings(res, view);
     return;
   }
   const content = buildAnswer(dialect.provider, view, wantTool);
-  if (view.stream) writeStream(res, dialect.planStream(view, content), cut);
+  if (view.stream) writeStream(res, dialect.planStream(view, content), ending);
   else dialect.sendChat(res, view, content);
 }
 
@@ -136,9 +136,13 @@ async function applyFault(
       if (view.kind === 'chat' && view.stream) writeStream(res, dialect.planMalformedStream(view));
       else sendRaw(res, 200, TRUNCATED_JSON, { 'content-type': 'application/json' });
       return true;
+    case 'stall':
+      if (view.kind === 'chat' && view.stream) answer(res, dialect, view, wantTool, 'stall');
+      else await hang(res);
+      return true;
     case 'cut':
       if (view.kind === 'chat' && view.stream) {
-        answer(res, dialect, view, wantTool, true);
+        answer(res, dialect, view, wantTool, 'cut');
       } else if (!res.gone) {
         // Non-streaming: break the exchange before any response byte.
         res.abort();
