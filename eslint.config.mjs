@@ -27,8 +27,14 @@ export default tseslint.config(
         {
           patterns: [
             { regex: '^node:', message: 'Workflow code cannot use Node built-ins (sandbox).' },
-            { regex: '^(fs|path|os|crypto|http|https|net|child_process|timers|worker_threads)$', message: 'Workflow code cannot use Node built-ins (sandbox).' },
-            { regex: '^(pg|express|openai|@anthropic-ai/.*|@aws-sdk/.*|@temporalio/(client|worker|activity))$', message: 'Workflow code does no I/O: call an activity.' },
+            {
+              regex: '^(fs|path|os|crypto|http|https|net|child_process|timers|worker_threads)$',
+              message: 'Workflow code cannot use Node built-ins (sandbox).',
+            },
+            {
+              regex: '^(pg|express|openai|@anthropic-ai/.*|@aws-sdk/.*|@temporalio/(client|worker|activity))$',
+              message: 'Workflow code does no I/O: call an activity.',
+            },
             { regex: '(^|/)(db|api|tokens|prices|providers/(openai|anthropic|bedrock))(/|$)', message: 'Workflow code does no I/O: call an activity.' },
             { regex: '(^|/)activities(/|$)', allowTypeImports: true, message: 'Import activities only as types (proxyActivities).' },
           ],

@@ -56,9 +56,7 @@ export function failureToHttp(failureType: FailureType, message: string, details
  */
 export function budgetExceededToHttp(refusal: BudgetRefusal, now: number = Date.now()): HttpError {
   const headers: Record<string, string> = { 'x-should-retry': 'false' };
-  const resets = refusal.resetsAt
-    ? `It resets at ${refusal.resetsAt}.`
-    : 'It is a total budget and does not reset; ask an administrator to raise it.';
+  const resets = refusal.resetsAt ? `It resets at ${refusal.resetsAt}.` : 'It is a total budget and does not reset; ask an administrator to raise it.';
   if (refusal.resetsAt) headers['retry-after'] = String(Math.max(1, Math.ceil((Date.parse(refusal.resetsAt) - now) / 1000)));
   const m = MAPPING.BudgetExceeded;
   return new HttpError(

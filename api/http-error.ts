@@ -15,11 +15,7 @@ export class HttpError extends Error {
   /** Extra response headers, e.g. Retry-After. */
   readonly headers: Readonly<Record<string, string>>;
 
-  constructor(
-    status: number,
-    message: string,
-    opts: { type?: string; param?: string | null; code?: string | null; headers?: Record<string, string> } = {},
-  ) {
+  constructor(status: number, message: string, opts: { type?: string; param?: string | null; code?: string | null; headers?: Record<string, string> } = {}) {
     super(message);
     this.name = 'HttpError';
     this.status = status;

@@ -11,7 +11,6 @@ import { HttpError } from './http-error';
 import { recordUsage } from './routes/served';
 import { releaseStream, reserveForStream, settleStream, type StreamReservation } from './stream-budget';
 
-
 /** How a piped stream ended, for the usage record. */
 interface StreamOutcome {
   readonly status: 'ok' | 'error' | 'client_disconnected';
@@ -159,7 +158,12 @@ async function settleWithRetries(
 ): Promise<{ costUsd: string } | undefined> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await settleStream(deps, reservation, { served: opts.served, usage: opts.usage ?? undefined, streamedText: opts.streamedText, status: opts.status });
+      return await settleStream(deps, reservation, {
+        served: opts.served,
+        usage: opts.usage ?? undefined,
+        streamedText: opts.streamedText,
+        status: opts.status,
+      });
     } catch (err) {
       if (attempt >= SETTLE_ATTEMPTS) {
         deps.logger.error({ requestId: reservation.requestId, err: messageOf(err) }, 'settling a stream failed; its spend is not recorded');

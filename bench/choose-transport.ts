@@ -45,7 +45,11 @@ async function runTrial(name: TransportName, direct: { plain: RequestSpec; strea
   const transport = createTransport(name);
   const meter = new CpuMeter({ root: process.pid, underTest: process.pid, temporal: undefined });
   try {
-    const shape = (concurrency: number): { concurrency: number; warmup: number; requests: number } => ({ concurrency, warmup: TRIAL_WARMUP, requests: TRIAL_REQUESTS });
+    const shape = (concurrency: number): { concurrency: number; warmup: number; requests: number } => ({
+      concurrency,
+      warmup: TRIAL_WARMUP,
+      requests: TRIAL_REQUESTS,
+    });
     const plain1 = await runHttpPhase({ transport, spec: direct.plain, shape: shape(1), maxMeasureMs: TRIAL_MAX_MS, meter });
     const stream1 = await runHttpPhase({ transport, spec: direct.stream, shape: shape(1), maxMeasureMs: TRIAL_MAX_MS, meter });
     const plain16 = await runHttpPhase({ transport, spec: direct.plain, shape: shape(16), maxMeasureMs: TRIAL_MAX_MS, meter });

@@ -51,9 +51,7 @@ const phaseStatsSchema = z.object({
   p99: optionalNumber,
   ttftP50: optionalNumber,
   ttftP99: optionalNumber,
-  cpu: z
-    .object({ underTest: optionalNumber, temporal: optionalNumber, postgres: optionalNumber, bench: optionalNumber, outside: optionalNumber })
-    .optional(),
+  cpu: z.object({ underTest: optionalNumber, temporal: optionalNumber, postgres: optionalNumber, bench: optionalNumber, outside: optionalNumber }).optional(),
   cpuSlowdown: optionalNumber,
 }) satisfies z.ZodType<PhaseStats>;
 

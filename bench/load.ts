@@ -66,13 +66,7 @@ export async function runClosedLoop(opts: LoadOptions): Promise<LoadResult> {
 }
 
 /** Issues up to `count` requests over `concurrency` workers; returns how many were issued. */
-async function runBatch(
-  count: number,
-  concurrency: number,
-  maxMs: number,
-  issue: () => Promise<Sample>,
-  collect: (sample: Sample) => void,
-): Promise<number> {
+async function runBatch(count: number, concurrency: number, maxMs: number, issue: () => Promise<Sample>, collect: (sample: Sample) => void): Promise<number> {
   const deadline = performance.now() + maxMs;
   let issued = 0;
   const worker = async (): Promise<void> => {

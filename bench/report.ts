@@ -90,8 +90,10 @@ export function renderReport(r: BenchReport): string {
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...rows.map(cpuLine),
     '',
-    'CPU per request includes each process\'s background work during the phase (pollers, timers, GC); at low request rates that share is larger.' +
-      (r.idle ? ` At rest the gateway uses ${fixed(r.idle.gatewayMsPerS, 1)} CPU ms/s and the Temporal server ${fixed(r.idle.temporalMsPerS, 1)} CPU ms/s.` : ''),
+    "CPU per request includes each process's background work during the phase (pollers, timers, GC); at low request rates that share is larger." +
+      (r.idle
+        ? ` At rest the gateway uses ${fixed(r.idle.gatewayMsPerS, 1)} CPU ms/s and the Temporal server ${fixed(r.idle.temporalMsPerS, 1)} CPU ms/s.`
+        : ''),
     '',
     '## Checks',
     '',
@@ -103,7 +105,10 @@ export function renderReport(r: BenchReport): string {
 function describeTransport(t: BenchReport['transport']): string {
   if (t.trials === undefined) return `${t.winner} (chosen with BENCH_CLIENT)`;
   const trials = t.trials
-    .map((x) => `${x.name}: p50 ${ms(x.p50Ms[0])} / ${ms(x.p50Ms[1])} ms (plain / stream, c=1), ${x.rpsC16.toFixed(0)} req/s and ${x.cpuMsPerRequest.toFixed(3)} CPU ms/req at c=16`)
+    .map(
+      (x) =>
+        `${x.name}: p50 ${ms(x.p50Ms[0])} / ${ms(x.p50Ms[1])} ms (plain / stream, c=1), ${x.rpsC16.toFixed(0)} req/s and ${x.cpuMsPerRequest.toFixed(3)} CPU ms/req at c=16`,
+    )
     .join('; ');
   return `${t.winner}, the lower client CPU per request against the fake upstream (${trials})`;
 }
@@ -130,10 +135,14 @@ function problems(rows: readonly ResultRow[]): string[] {
     if (s.errors > 0) out.push(`- ⚠ ${row.path} c=${s.concurrency}: ${s.errors} of ${s.requests} requests failed (first: ${s.firstError ?? 'unknown'})`);
     if (s.timeBound) out.push(`- ${row.path} c=${s.concurrency}: stopped by the phase time bound after ${s.requests} requests`);
     if (isSlowCpu(s)) {
-      out.push(`- ⚠ ${row.path} c=${s.concurrency}: slow CPU — the probe ran ${fixed(s.cpuSlowdown, 2)}× its best around this phase (other guests on the host?)`);
+      out.push(
+        `- ⚠ ${row.path} c=${s.concurrency}: slow CPU — the probe ran ${fixed(s.cpuSlowdown, 2)}× its best around this phase (other guests on the host?)`,
+      );
     }
     if (isNoisy(s)) {
-      out.push(`- ⚠ ${row.path} c=${s.concurrency}: noisy — processes outside the benchmark used ${fixed(s.cpu?.outside, 1)} CPU ms per request (the benchmark itself ${fixed(benchmarkCpu(s), 1)})`);
+      out.push(
+        `- ⚠ ${row.path} c=${s.concurrency}: noisy — processes outside the benchmark used ${fixed(s.cpu?.outside, 1)} CPU ms per request (the benchmark itself ${fixed(benchmarkCpu(s), 1)})`,
+      );
     }
   }
   return out.length === 0 ? [] : ['', ...out];
@@ -161,7 +170,9 @@ function renderChecks(r: BenchReport, rows: readonly ResultRow[]): string[] {
     {
       name: 'fast-path TTFT p50 − direct stream TTFT p50',
       target: `≤ ${TARGETS.fastTtftOverheadMs} ms (judged at c=${lowest})`,
-      cells: cs.map((c) => diffCell(find(PathName.FastPath, c)?.ttftP50, find(PathName.DirectStream, c)?.ttftP50, TARGETS.fastTtftOverheadMs, latencyJudged(c))),
+      cells: cs.map((c) =>
+        diffCell(find(PathName.FastPath, c)?.ttftP50, find(PathName.DirectStream, c)?.ttftP50, TARGETS.fastTtftOverheadMs, latencyJudged(c)),
+      ),
     },
     {
       name: 'fast-path gateway CPU per stream',
@@ -201,7 +212,9 @@ function renderChecks(r: BenchReport, rows: readonly ResultRow[]): string[] {
   ];
   const floorRps = Math.max(0, ...cs.map((c) => find(PathName.FloorOneActivity, c)?.rps ?? 0));
   if (floorRps > 0 && floorRps < TARGETS.durableRps) {
-    out.push(`The ${TARGETS.durableRps} req/s durable target is above this machine's Temporal floor (${floorRps.toFixed(0)} workflows/s with one activity): the floor, not the gateway, bounds durable throughput here; the ratio row is the check that matters.`);
+    out.push(
+      `The ${TARGETS.durableRps} req/s durable target is above this machine's Temporal floor (${floorRps.toFixed(0)} workflows/s with one activity): the floor, not the gateway, bounds durable throughput here; the ratio row is the check that matters.`,
+    );
   }
   return out;
 }
@@ -229,7 +242,10 @@ function rpsCell(value: number | undefined, floor: number | undefined, judged: b
   if (!judged) return { text, verdict: 'info' };
   if (value >= TARGETS.durableRps) return { text, verdict: 'pass' };
   // Below target: a failure of the gateway only if the floor itself could do it.
-  return { text: floor !== undefined && floor < TARGETS.durableRps ? `${text} floor-bound` : text, verdict: floor !== undefined && floor < TARGETS.durableRps ? 'info' : 'fail' };
+  return {
+    text: floor !== undefined && floor < TARGETS.durableRps ? `${text} floor-bound` : text,
+    verdict: floor !== undefined && floor < TARGETS.durableRps ? 'info' : 'fail',
+  };
 }
 
 function ms(value: number | undefined): string {

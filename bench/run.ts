@@ -68,7 +68,9 @@ async function main(): Promise<void> {
       log('measuring the HTTP clients against the fake upstream…');
       ({ winner: transportName, trials } = await chooseTransport(direct));
       for (const t of trials) {
-        log(`  ${t.name}: p50 ${t.p50Ms[0].toFixed(2)} / ${t.p50Ms[1].toFixed(2)} ms (c=1 plain / stream); c=16: ${t.rpsC16.toFixed(0)} req/s, ${t.cpuMsPerRequest.toFixed(3)} CPU ms/req`);
+        log(
+          `  ${t.name}: p50 ${t.p50Ms[0].toFixed(2)} / ${t.p50Ms[1].toFixed(2)} ms (c=1 plain / stream); c=16: ${t.rpsC16.toFixed(0)} req/s, ${t.cpuMsPerRequest.toFixed(3)} CPU ms/req`,
+        );
       }
     } else {
       transportName = settings.client;
@@ -80,7 +82,9 @@ async function main(): Promise<void> {
       rows.push({ path: pathName, stats });
       const ttft = stats.ttftP50 === undefined ? '' : `, TTFT p50 ${stats.ttftP50.toFixed(2)} ms`;
       const errors = stats.errors > 0 ? `, ${stats.errors} errors (${stats.firstError})` : '';
-      log(`  ${pathName} c=${stats.concurrency}: ${stats.rps.toFixed(0)} req/s, p50 ${stats.p50?.toFixed(2)} ms, p99 ${stats.p99?.toFixed(2)} ms${ttft}${errors}`);
+      log(
+        `  ${pathName} c=${stats.concurrency}: ${stats.rps.toFixed(0)} req/s, p50 ${stats.p50?.toFixed(2)} ms, p99 ${stats.p99?.toFixed(2)} ms${ttft}${errors}`,
+      );
     };
 
     if (settings.groups.has(PhaseGroup.Direct)) {
@@ -89,7 +93,10 @@ async function main(): Promise<void> {
       const meter = new CpuMeter({ root: process.pid, underTest: undefined, temporal: temporalPid });
       try {
         for (const c of settings.concurrencies) {
-          for (const [pathName, spec] of [[PathName.Direct, direct.plain], [PathName.DirectStream, direct.stream]] as const) {
+          for (const [pathName, spec] of [
+            [PathName.Direct, direct.plain],
+            [PathName.DirectStream, direct.stream],
+          ] as const) {
             const stats = await gate.measure(`${pathName} c=${c}`, () =>
               runHttpPhase({ transport, spec, shape: settings.shape(c), maxMeasureMs: settings.maxMeasureMs, meter }),
             );
@@ -125,7 +132,18 @@ async function main(): Promise<void> {
 
     let gatewayResult: GatewayPhasesResult | undefined;
     if (settings.groups.has(PhaseGroup.Fast) || settings.groups.has(PhaseGroup.Durable)) {
-      gatewayResult = await runGatewayPhases({ settings, distRoot: DIST_ROOT, tempDir, fakeUrl: fake.url, infra, temporalPid, transportName, record, cleanup, gate });
+      gatewayResult = await runGatewayPhases({
+        settings,
+        distRoot: DIST_ROOT,
+        tempDir,
+        fakeUrl: fake.url,
+        infra,
+        temporalPid,
+        transportName,
+        record,
+        cleanup,
+        gate,
+      });
     }
 
     const report = renderReport({
@@ -152,7 +170,11 @@ async function main(): Promise<void> {
     const base = partial ? 'partial' : 'latest';
     if (!partial) await writeFile(path.join(resultsDir, 'latest.md'), report, 'utf8');
     await writeFile(path.join(resultsDir, `${base}.json`), `${JSON.stringify(json, null, 2)}\n`, 'utf8');
-    log(partial ? `partial run (BENCH_ONLY or BENCH_CPU_PROF_DIR): wrote bench/results/partial.json, left latest.md alone` : 'wrote bench/results/latest.md and latest.json');
+    log(
+      partial
+        ? `partial run (BENCH_ONLY or BENCH_CPU_PROF_DIR): wrote bench/results/partial.json, left latest.md alone`
+        : 'wrote bench/results/latest.md and latest.json',
+    );
     if (settings.cpuProfDir !== undefined) log(`CPU profiles in ${path.resolve(settings.cpuProfDir)}/{gateway,floor-driver} (open in Chrome DevTools)`);
   } finally {
     log('cleaning up…');

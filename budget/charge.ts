@@ -28,9 +28,7 @@ export interface ChargeDeps {
 }
 
 /** The request being charged for. */
-export type PricedCall =
-  | { readonly kind: 'chat'; readonly request: ChatRequest }
-  | { readonly kind: 'embeddings'; readonly request: EmbeddingRequest };
+export type PricedCall = { readonly kind: 'chat'; readonly request: ChatRequest } | { readonly kind: 'embeddings'; readonly request: EmbeddingRequest };
 
 export interface ReserveCallInput {
   /** Idempotency key of the whole money path: the workflow id (or `stream-<request id>`). */

@@ -40,9 +40,7 @@ function orderDeployments(deployments: readonly Deployment[], random: () => numb
     group.push(d);
     byPriority.set(d.priority, group);
   }
-  return [...byPriority.keys()]
-    .sort((a, b) => a - b)
-    .flatMap((priority) => weightedShuffle(byPriority.get(priority) ?? [], random));
+  return [...byPriority.keys()].sort((a, b) => a - b).flatMap((priority) => weightedShuffle(byPriority.get(priority) ?? [], random));
 }
 
 /** Weighted random order without replacement. */

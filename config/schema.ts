@@ -68,7 +68,11 @@ export const fileConfigSchema = z
          * How long an Idempotency-Key is remembered (default 24). Keep it at or below the
          * Temporal namespace's retention: a replay returns the stored workflow result.
          */
-        idempotency_window_hours: z.number().positive().max(24 * 90).optional(),
+        idempotency_window_hours: z
+          .number()
+          .positive()
+          .max(24 * 90)
+          .optional(),
       })
       .strict()
       .optional(),

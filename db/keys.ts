@@ -62,10 +62,7 @@ export async function findKeyByHash(pool: Pool, digest: Buffer): Promise<KeyReco
     expires_at: Date | null;
     disabled_at: Date | null;
     revoked_at: Date | null;
-  }>(
-    'SELECT id, tenant_id, team_id, name, key_prefix, expires_at, disabled_at, revoked_at FROM api_keys WHERE key_hash = $1',
-    [digest],
-  );
+  }>('SELECT id, tenant_id, team_id, name, key_prefix, expires_at, disabled_at, revoked_at FROM api_keys WHERE key_hash = $1', [digest]);
   const r = rows[0];
   if (!r) return null;
   return {

@@ -69,9 +69,7 @@ export function loadPriceFile(path: string): PriceList {
 export function parsePriceList(raw: unknown, source = 'price list'): PriceList {
   const parsed = fileSchema.safeParse(raw);
   if (!parsed.success) {
-    const issues = parsed.error.issues
-      .slice(0, 5)
-      .map((issue) => `${issue.path.length ? issue.path.join('.') : '(root)'}: ${issue.message}`);
+    const issues = parsed.error.issues.slice(0, 5).map((issue) => `${issue.path.length ? issue.path.join('.') : '(root)'}: ${issue.message}`);
     throw new ConfigError(`${source}: ${issues.join('; ')}`);
   }
   const seen = new Map<string, number>();

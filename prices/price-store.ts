@@ -16,8 +16,7 @@ interface PriceRow {
   created_at: Date;
 }
 
-export const PRICE_COLUMNS =
-  'id, model, kind, input_per_mtok, cached_input_per_mtok, output_per_mtok, max_output_tokens, source, created_at';
+export const PRICE_COLUMNS = 'id, model, kind, input_per_mtok, cached_input_per_mtok, output_per_mtok, max_output_tokens, source, created_at';
 
 export function toPrice(r: PriceRow): Price {
   return Object.freeze({

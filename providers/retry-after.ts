@@ -11,11 +11,7 @@ export const MAX_RETRY_AFTER_MS = 60_000;
  * Response headers as the SDKs expose them: a WHATWG `Headers` (openai, anthropic) or a plain
  * record (Smithy's `HttpResponse.headers` on Bedrock errors).
  */
-export type HeaderSource =
-  | { get(name: string): string | null }
-  | Readonly<Record<string, string | readonly string[] | undefined>>
-  | null
-  | undefined;
+export type HeaderSource = { get(name: string): string | null } | Readonly<Record<string, string | readonly string[] | undefined>> | null | undefined;
 
 /**
  * The delay the upstream asked for, in milliseconds, or `undefined` when it gave none or gave

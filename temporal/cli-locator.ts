@@ -23,8 +23,7 @@ export type TemporalCliSource = 'path' | 'env' | 'user-cache' | 'project' | 'go-
  * needs internet access.
  */
 export type TemporalCliLocation =
-  | { readonly kind: 'path'; readonly path: string; readonly source: TemporalCliSource; readonly version: string }
-  | { readonly kind: 'sdk-download' };
+  { readonly kind: 'path'; readonly path: string; readonly source: TemporalCliSource; readonly version: string } | { readonly kind: 'sdk-download' };
 
 /** Options of {@link locateTemporalCli}. */
 export interface LocateTemporalCliOptions {

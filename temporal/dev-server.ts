@@ -18,15 +18,24 @@ import type { SearchAttributeDef } from './search-attribute-defs';
  * otherwise phone home on every start.
  */
 export const DEV_SERVER_TUNING_ARGS: ReadonlyArray<string> = Object.freeze([
-  '--sqlite-pragma', 'journal_mode=wal',
-  '--sqlite-pragma', 'synchronous=off',
-  '--dynamic-config-value', 'history.transferProcessorMaxPollRPS=100000',
-  '--dynamic-config-value', 'matching.numTaskqueueReadPartitions=1',
-  '--dynamic-config-value', 'matching.numTaskqueueWritePartitions=1',
-  '--dynamic-config-value', 'system.enableActivityEagerExecution=true',
-  '--dynamic-config-value', 'frontend.enableUpdateWorkflowExecution=true',
-  '--dynamic-config-value', 'frontend.enableUpdateWorkflowExecutionAsyncAccepted=true',
-  '--dynamic-config-value', 'frontend.enableServerVersionCheck=false',
+  '--sqlite-pragma',
+  'journal_mode=wal',
+  '--sqlite-pragma',
+  'synchronous=off',
+  '--dynamic-config-value',
+  'history.transferProcessorMaxPollRPS=100000',
+  '--dynamic-config-value',
+  'matching.numTaskqueueReadPartitions=1',
+  '--dynamic-config-value',
+  'matching.numTaskqueueWritePartitions=1',
+  '--dynamic-config-value',
+  'system.enableActivityEagerExecution=true',
+  '--dynamic-config-value',
+  'frontend.enableUpdateWorkflowExecution=true',
+  '--dynamic-config-value',
+  'frontend.enableUpdateWorkflowExecutionAsyncAccepted=true',
+  '--dynamic-config-value',
+  'frontend.enableServerVersionCheck=false',
 ]);
 
 /** Options of {@link startDevServer}. */
@@ -108,19 +117,23 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServerH
   await mkdir(path.dirname(dbFile), { recursive: true });
 
   const args = [
-    'server', 'start-dev',
-    '--db-filename', dbFile,
-    '--ip', '127.0.0.1',
-    '--port', String(port),
+    'server',
+    'start-dev',
+    '--db-filename',
+    dbFile,
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(port),
     ...(uiPort === null ? ['--headless'] : ['--ui-port', String(uiPort)]),
-    '--namespace', opts.namespace,
-    '--log-level', 'warn',
+    '--namespace',
+    opts.namespace,
+    '--log-level',
+    'warn',
     ...opts.searchAttributes.flatMap((attribute) => ['--search-attribute', `${attribute.name}=${attribute.type}`]),
     ...DEV_SERVER_TUNING_ARGS,
   ];
-  const [command, commandArgs] = (await supportsPdeathsig())
-    ? ['setpriv', ['--pdeathsig', 'TERM', opts.cliPath, ...args]]
-    : [opts.cliPath, args];
+  const [command, commandArgs] = (await supportsPdeathsig()) ? ['setpriv', ['--pdeathsig', 'TERM', opts.cliPath, ...args]] : [opts.cliPath, args];
 
   // The server writes straight into the file (no pipe through this process), so its output neither
   // reaches the console nor is lost if this process stops reading.
@@ -225,10 +238,7 @@ interface WaitOptions {
 }
 
 async function waitUntilServing(opts: WaitOptions): Promise<void> {
-  type Outcome =
-    | { readonly kind: 'ready' }
-    | { readonly kind: 'not-yet'; readonly error: string }
-    | { readonly kind: 'exited'; readonly exit: ExitInfo };
+  type Outcome = { readonly kind: 'ready' } | { readonly kind: 'not-yet'; readonly error: string } | { readonly kind: 'exited'; readonly exit: ExitInfo };
   const exited = opts.exited.then((exit): Outcome => ({ kind: 'exited', exit }));
   let lastError = 'no attempt made';
   for (;;) {

@@ -100,8 +100,7 @@ function applyMargin(family: TokenizerFamily, tokens: number): number {
  */
 export function estimateCostUsd(price: Price, tokens: { readonly promptTokens: number; readonly maxOutputTokens: number }): string {
   return unitsToUsd(
-    tokenCostUnits(tokens.promptTokens, usdToUnits(price.inputPerMTokUsd)) +
-      tokenCostUnits(tokens.maxOutputTokens, usdToUnits(price.outputPerMTokUsd)),
+    tokenCostUnits(tokens.promptTokens, usdToUnits(price.inputPerMTokUsd)) + tokenCostUnits(tokens.maxOutputTokens, usdToUnits(price.outputPerMTokUsd)),
   );
 }
 
@@ -119,15 +118,9 @@ export interface ChatEstimate {
  * adapter's own default where it sends one (the Anthropic adapter sends 4096); otherwise the
  * price row's `maxOutputTokens`, else {@link FALLBACK_MAX_OUTPUT_TOKENS}, is used.
  */
-export function estimateChatCost(
-  req: ChatRequest,
-  upstreamModel: string,
-  price: Price,
-  opts: { readonly defaultMaxOutputTokens?: number } = {},
-): ChatEstimate {
+export function estimateChatCost(req: ChatRequest, upstreamModel: string, price: Price, opts: { readonly defaultMaxOutputTokens?: number } = {}): ChatEstimate {
   const promptTokens = countPromptTokens(req, upstreamModel);
-  const cap =
-    req.max_completion_tokens ?? req.max_tokens ?? opts.defaultMaxOutputTokens ?? price.maxOutputTokens ?? FALLBACK_MAX_OUTPUT_TOKENS;
+  const cap = req.max_completion_tokens ?? req.max_tokens ?? opts.defaultMaxOutputTokens ?? price.maxOutputTokens ?? FALLBACK_MAX_OUTPUT_TOKENS;
   const maxOutputTokens = cap * Math.max(1, req.n ?? 1);
   return { promptTokens, maxOutputTokens, costUsd: estimateCostUsd(price, { promptTokens, maxOutputTokens }) };
 }

@@ -44,11 +44,7 @@ const GEO_PREFIX = /^(?:us|us-gov|eu|apac|jp|au|ca|global)\.(?=[a-z]+\.)/;
 export function tokenizerFamily(model: string): TokenizerFamily {
   const id = model.toLowerCase().replace(GEO_PREFIX, '');
   if (O200K_MODELS.test(id)) {
-    const imageTokens = id.startsWith('gpt-4o-mini')
-      ? GPT_4O_MINI_IMAGE_TOKENS
-      : PATCH_BILLED.test(id)
-        ? PATCH_BILLED_IMAGE_TOKENS
-        : DEFAULT_IMAGE_TOKENS;
+    const imageTokens = id.startsWith('gpt-4o-mini') ? GPT_4O_MINI_IMAGE_TOKENS : PATCH_BILLED.test(id) ? PATCH_BILLED_IMAGE_TOKENS : DEFAULT_IMAGE_TOKENS;
     return { family: 'openai-o200k', encoding: 'o200k_base', margin: 1, imageTokens };
   }
   if (CL100K_MODELS.test(id)) return { family: 'openai-cl100k', encoding: 'cl100k_base', margin: 1, imageTokens: DEFAULT_IMAGE_TOKENS };

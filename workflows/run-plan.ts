@@ -19,10 +19,7 @@ type Planned = Pick<ChatWorkflowInput | EmbeddingsWorkflowInput, 'plan' | 'retry
  * Throws the last upstream failure as a non-retryable ApplicationFailure (its `type` and
  * `details` are what the HTTP layer maps to an OpenAI error).
  */
-export async function runPlan<T>(
-  input: Planned,
-  call: (attempt: RouteAttempt, options: ActivityOptions) => Promise<T>,
-): Promise<CallResult<T>> {
+export async function runPlan<T>(input: Planned, call: (attempt: RouteAttempt, options: ActivityOptions) => Promise<T>): Promise<CallResult<T>> {
   let lastFailure: ApplicationFailure | undefined;
   let index = 0;
   for (; index < input.plan.length; index++) {

@@ -44,7 +44,10 @@ export function errorHandler(logger: Logger) {
     // or a workflow that failed with a mapped upstream failure is an answer, not a bug.
     const expected = err instanceof HttpError || err instanceof UpstreamError || (err instanceof WorkflowFailedError && http.code !== 'workflow_failed');
     if (http.status >= 500 && !expected) {
-      logger.error({ requestId: res.locals.requestId, err: err instanceof Error ? { name: err.name, message: err.message, stack: err.stack } : String(err) }, 'unhandled error');
+      logger.error(
+        { requestId: res.locals.requestId, err: err instanceof Error ? { name: err.name, message: err.message, stack: err.stack } : String(err) },
+        'unhandled error',
+      );
     }
     res.locals.errorType = http.code ?? http.type;
     res.locals.provider ??= failedProvider(err);

@@ -1,15 +1,6 @@
 import type { Request, Response } from 'express';
 import { z } from 'zod';
-import {
-  LedgerError,
-  LedgerErrorCode,
-  budgetStatus,
-  createBudget,
-  deleteBudget,
-  listBudgets,
-  updateBudget,
-  type Budget,
-} from '../../db/ledger';
+import { LedgerError, LedgerErrorCode, budgetStatus, createBudget, deleteBudget, listBudgets, updateBudget, type Budget } from '../../db/ledger';
 import type { ApiDeps } from '../deps';
 import { HttpError } from '../http-error';
 import { validateBody } from '../validation/validate';

@@ -35,13 +35,22 @@ export function chatCompletions(deps: ApiDeps) {
 
     const { stream: _stream, stream_options: _streamOptions, ...request } = body;
     const requestId = res.locals.requestId as string;
-    const idemId = await idempotentId(req, { pool: deps.pool, keyId: key.id, windowMs: deps.config.idempotencyWindowMs, prefix: WorkflowIdPrefix.Chat, body: request });
+    const idemId = await idempotentId(req, {
+      pool: deps.pool,
+      keyId: key.id,
+      windowMs: deps.config.idempotencyWindowMs,
+      prefix: WorkflowIdPrefix.Chat,
+      body: request,
+    });
     const input: ChatWorkflowInput = {
       requestId,
       caller: { tenantId: key.tenantId, teamId: key.teamId, keyId: key.id },
       plan,
       retry: deps.config.retry,
-      attemptTimeoutMs: attemptTimeoutMs(deps.config, plan.map((a) => a.provider)),
+      attemptTimeoutMs: attemptTimeoutMs(
+        deps.config,
+        plan.map((a) => a.provider),
+      ),
       request: request as ChatRequest,
     };
     const result = await executeRequestWorkflow<ChatWorkflowResult>(deps, {

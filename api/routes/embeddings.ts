@@ -23,13 +23,22 @@ export function embeddings(deps: ApiDeps) {
     const key = res.locals.key as KeyRecord;
     const requestId = res.locals.requestId as string;
     const plan = planRoute(deps.config, route);
-    const idemId = await idempotentId(req, { pool: deps.pool, keyId: key.id, windowMs: deps.config.idempotencyWindowMs, prefix: WorkflowIdPrefix.Embeddings, body: request });
+    const idemId = await idempotentId(req, {
+      pool: deps.pool,
+      keyId: key.id,
+      windowMs: deps.config.idempotencyWindowMs,
+      prefix: WorkflowIdPrefix.Embeddings,
+      body: request,
+    });
     const input: EmbeddingsWorkflowInput = {
       requestId,
       caller: { tenantId: key.tenantId, teamId: key.teamId, keyId: key.id },
       plan,
       retry: deps.config.retry,
-      attemptTimeoutMs: attemptTimeoutMs(deps.config, plan.map((a) => a.provider)),
+      attemptTimeoutMs: attemptTimeoutMs(
+        deps.config,
+        plan.map((a) => a.provider),
+      ),
       request,
     };
     const result = await executeRequestWorkflow<EmbeddingsWorkflowResult>(deps, {

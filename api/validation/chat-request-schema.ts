@@ -69,7 +69,9 @@ const responseFormat = z.discriminatedUnion('type', [
   z
     .object({
       type: z.literal('json_schema'),
-      json_schema: z.object({ name: z.string().min(1), schema: z.record(z.string(), z.unknown()).optional(), strict: z.boolean().nullable().optional() }).loose(),
+      json_schema: z
+        .object({ name: z.string().min(1), schema: z.record(z.string(), z.unknown()).optional(), strict: z.boolean().nullable().optional() })
+        .loose(),
     })
     .loose(),
 ]);
@@ -86,7 +88,10 @@ export const chatRequestSchema = z
     response_format: responseFormat.optional(),
     temperature: z.number().min(0).max(2).nullable().optional(),
     top_p: z.number().min(0).max(1).nullable().optional(),
-    stop: z.union([z.string(), z.array(z.string()).max(4)]).nullable().optional(),
+    stop: z
+      .union([z.string(), z.array(z.string()).max(4)])
+      .nullable()
+      .optional(),
     max_tokens: z.number().int().positive().nullable().optional(),
     max_completion_tokens: z.number().int().positive().nullable().optional(),
     seed: z.number().int().nullable().optional(),

@@ -15,9 +15,7 @@ export function validateBody<S extends z.ZodType>(schema: S, body: unknown): z.i
   const param = formatPath(issue.path);
   // A union (e.g. a number-or-decimal-string amount) reports an absent field as invalid_union.
   const missing = (issue.code === 'invalid_type' || issue.code === 'invalid_union') && valueAt(body, issue.path) === undefined;
-  const message = missing
-    ? `Missing required parameter: '${param}'.`
-    : `Invalid value for '${param}': ${issue.message}.`;
+  const message = missing ? `Missing required parameter: '${param}'.` : `Invalid value for '${param}': ${issue.message}.`;
   return fail(message, param, missing ? 'missing_required_parameter' : issue.code === 'invalid_type' ? 'invalid_type' : 'invalid_value');
 }
 

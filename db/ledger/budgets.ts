@@ -68,10 +68,10 @@ export async function createBudget(
  * cancel what is already reserved). Returns `null` when no budget has that id.
  */
 export async function updateBudget(pool: Pool, id: string, input: { readonly limitUsd: number | string }): Promise<Budget | null> {
-  const { rows } = await pool.query<BudgetRow>(
-    `UPDATE budgets SET limit_usd = $2, updated_at = now() WHERE id = $1 RETURNING ${COLUMNS}`,
-    [id, normalizeUsd(input.limitUsd)],
-  );
+  const { rows } = await pool.query<BudgetRow>(`UPDATE budgets SET limit_usd = $2, updated_at = now() WHERE id = $1 RETURNING ${COLUMNS}`, [
+    id,
+    normalizeUsd(input.limitUsd),
+  ]);
   return rows[0] ? toBudget(rows[0]) : null;
 }
 

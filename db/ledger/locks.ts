@@ -21,10 +21,9 @@ export interface ReservationRow {
  * the period rows in budget-id order, the order reserve uses too.
  */
 export async function lockReservation(client: PoolClient, reservationId: string): Promise<ReservationRow> {
-  const { rows } = await client.query<ReservationRow>(
-    'SELECT state, tenant_id, team_id, key_id, release_reason FROM reservations WHERE id = $1 FOR UPDATE',
-    [reservationId],
-  );
+  const { rows } = await client.query<ReservationRow>('SELECT state, tenant_id, team_id, key_id, release_reason FROM reservations WHERE id = $1 FOR UPDATE', [
+    reservationId,
+  ]);
   if (!rows[0]) throw new LedgerError(LedgerErrorCode.ReservationNotFound, `no reservation ${reservationId}`);
   return rows[0];
 }

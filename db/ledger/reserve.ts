@@ -2,14 +2,7 @@ import type { Pool, PoolClient } from 'pg';
 import { unitsToUsd, usdToUnits } from '../../prices/usd';
 import { periodWindow } from './periods';
 import { inTransaction } from './transaction';
-import {
-  type BudgetScope,
-  ReservationState,
-  type BudgetPeriod,
-  type BudgetRefusal,
-  type ReserveResult,
-  type ReservedBudget,
-} from './types';
+import { type BudgetScope, ReservationState, type BudgetPeriod, type BudgetRefusal, type ReserveResult, type ReservedBudget } from './types';
 
 export interface ReserveInput {
   /** Idempotency key, e.g. the workflow id: a retry with the same id returns the first outcome. */
@@ -110,10 +103,7 @@ export async function reserve(pool: Pool, input: ReserveInput): Promise<ReserveR
     const refusal = findRefusal(budgets, counters, amount, reserved);
     if (refusal) {
       // Committed, not rolled back: a retried reserve must get the same answer.
-      await client.query(`UPDATE reservations SET state = 'refused', refusal = $2 WHERE id = $1`, [
-        input.reservationId,
-        JSON.stringify(refusal),
-      ]);
+      await client.query(`UPDATE reservations SET state = 'refused', refusal = $2 WHERE id = $1`, [input.reservationId, JSON.stringify(refusal)]);
       return { ok: false, reservationId: input.reservationId, refusal, replayed: false };
     }
     await client.query(
@@ -168,9 +158,7 @@ interface StoredReservation {
 
 /** The outcome an earlier reserve with this id committed. */
 async function replayReservation(client: PoolClient, reservationId: string): Promise<ReserveResult> {
-  const { rows } = await client.query<StoredReservation>('SELECT state, amount_usd, expires_at, refusal FROM reservations WHERE id = $1', [
-    reservationId,
-  ]);
+  const { rows } = await client.query<StoredReservation>('SELECT state, amount_usd, expires_at, refusal FROM reservations WHERE id = $1', [reservationId]);
   const r = rows[0]!;
   if (r.state === ReservationState.Refused && r.refusal) {
     return { ok: false, reservationId, refusal: r.refusal, replayed: true };

@@ -117,11 +117,7 @@ export async function settle(pool: Pool, input: SettleInput): Promise<SettleResu
         now,
       ],
     );
-    await client.query(`UPDATE reservations SET state = 'settled', actual_cost_usd = $2, settled_at = $3 WHERE id = $1`, [
-      input.reservationId,
-      cost,
-      now,
-    ]);
+    await client.query(`UPDATE reservations SET state = 'settled', actual_cost_usd = $2, settled_at = $3 WHERE id = $1`, [input.reservationId, cost, now]);
     return {
       reservationId: input.reservationId,
       costUsd: cost,

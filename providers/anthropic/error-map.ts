@@ -52,13 +52,9 @@ export function classifyAnthropicError(err: unknown, provider: string): Upstream
  * An `error` event from the Messages stream (`{"type":"error","error":{"type":…,"message":…}}`),
  * classified by `error.type`; unknown types count as server errors (retryable).
  */
-export function classifyAnthropicStreamError(
-  error: { readonly type?: string | null; readonly message?: string | null },
-  provider: string,
-): UpstreamError {
+export function classifyAnthropicStreamError(error: { readonly type?: string | null; readonly message?: string | null }, provider: string): UpstreamError {
   const message = error.message || `upstream stream error${error.type ? ` (${error.type})` : ''}`;
-  let failureType =
-    error.type && Object.hasOwn(ERROR_TYPE_FAILURES, error.type) ? ERROR_TYPE_FAILURES[error.type] : FailureType.ProviderServerError;
+  let failureType = error.type && Object.hasOwn(ERROR_TYPE_FAILURES, error.type) ? ERROR_TYPE_FAILURES[error.type] : FailureType.ProviderServerError;
   if (failureType === FailureType.ProviderBadRequest && isPromptTooLong(message)) failureType = FailureType.ProviderContextLength;
   return upstreamErrorWithoutStatus(failureType, message, provider);
 }

@@ -114,9 +114,7 @@ function assistantBlocks(message: OpenAI.Chat.ChatCompletionAssistantMessagePara
 
 function toolResultBlock(message: OpenAI.Chat.ChatCompletionToolMessageParam): ToolResultBlockParam {
   const text = joinTextParts(message.content);
-  return text
-    ? { type: 'tool_result', tool_use_id: message.tool_call_id, content: text }
-    : { type: 'tool_result', tool_use_id: message.tool_call_id };
+  return text ? { type: 'tool_result', tool_use_id: message.tool_call_id, content: text } : { type: 'tool_result', tool_use_id: message.tool_call_id };
 }
 
 /** Anthropic rejects empty text blocks, so empty text yields no block. */

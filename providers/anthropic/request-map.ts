@@ -1,13 +1,7 @@
 import type OpenAI from 'openai';
 import type { MessageCreateParamsBase, Tool, ToolChoice } from '@anthropic-ai/sdk/resources/messages';
 import type { ChatRequest } from '../types';
-import {
-  maxOutputTokens,
-  rejectOpenAIOnlyOptions,
-  responseFormatInstruction,
-  stopSequences,
-  strictResponseSchema,
-} from '../request-parts';
+import { maxOutputTokens, rejectOpenAIOnlyOptions, responseFormatInstruction, stopSequences, strictResponseSchema } from '../request-parts';
 import { unsupportedFeature } from '../upstream-failures';
 import { toAnthropicConversation } from './message-map';
 
@@ -87,11 +81,7 @@ export function toAnthropicTool(tool: OpenAI.Chat.ChatCompletionTool, provider: 
  * `auto` → auto, `none` → none, `required` → any, a named function → tool. Absent stays
  * absent (Anthropic's default is auto) unless parallel tool calls must be switched off.
  */
-export function toAnthropicToolChoice(
-  choice: ChatRequest['tool_choice'],
-  parallelToolCalls: boolean | undefined,
-  provider: string,
-): ToolChoice | undefined {
+export function toAnthropicToolChoice(choice: ChatRequest['tool_choice'], parallelToolCalls: boolean | undefined, provider: string): ToolChoice | undefined {
   const disableParallel = parallelToolCalls === false ? { disable_parallel_tool_use: true } : {};
   if (choice === undefined) {
     return parallelToolCalls === false ? { type: 'auto', ...disableParallel } : undefined;

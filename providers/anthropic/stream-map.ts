@@ -9,9 +9,7 @@ import { toFinishReason, toOpenAIUsage, type AnthropicTokenCounts } from './resp
  * into a thrown `APIError`, but both are accepted here so the map stays correct on its own.
  */
 export type AnthropicStreamEvent =
-  | RawMessageStreamEvent
-  | { readonly type: 'ping' }
-  | { readonly type: 'error'; readonly error: { readonly type?: string; readonly message?: string } };
+  RawMessageStreamEvent | { readonly type: 'ping' } | { readonly type: 'error'; readonly error: { readonly type?: string; readonly message?: string } };
 
 /**
  * Turns Anthropic's raw stream events into OpenAI `chat.completion.chunk`s, one event at a

@@ -1,13 +1,7 @@
 import type OpenAI from 'openai';
 import type { ConverseRequest, InferenceConfiguration, Tool, ToolChoice, ToolConfiguration } from '@aws-sdk/client-bedrock-runtime';
 import type { ChatRequest } from '../types';
-import {
-  maxOutputTokens,
-  rejectOpenAIOnlyOptions,
-  responseFormatInstruction,
-  stopSequences,
-  strictResponseSchema,
-} from '../request-parts';
+import { maxOutputTokens, rejectOpenAIOnlyOptions, responseFormatInstruction, stopSequences, strictResponseSchema } from '../request-parts';
 import { unsupportedFeature } from '../upstream-failures';
 import { toDocument } from './document-value';
 import { toConverseConversation } from './message-map';

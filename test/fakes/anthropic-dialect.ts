@@ -121,21 +121,11 @@ export const anthropicDialect: ProviderDialect = {
 
   planStream(view: ChatView, answer: Answer): StreamPlan {
     const call = answer.toolCall;
-    const block = call
-      ? { type: 'tool_use', id: `toolu_${call.id}`, name: call.name, input: {} }
-      : { type: 'text', text: '' };
-    const frames = [
-      messageStart(view.model, answer),
-      sseEvent('content_block_start', { index: 0, content_block: block }),
-      sseEvent('ping', {}),
-    ];
+    const block = call ? { type: 'tool_use', id: `toolu_${call.id}`, name: call.name, input: {} } : { type: 'text', text: '' };
+    const frames = [messageStart(view.model, answer), sseEvent('content_block_start', { index: 0, content_block: block }), sseEvent('ping', {})];
     const deltas = call
-      ? call.argumentPieces.map((piece) =>
-          sseEvent('content_block_delta', { index: 0, delta: { type: 'input_json_delta', partial_json: piece } }),
-        )
-      : answer.textChunks.map((piece) =>
-          sseEvent('content_block_delta', { index: 0, delta: { type: 'text_delta', text: piece } }),
-        );
+      ? call.argumentPieces.map((piece) => sseEvent('content_block_delta', { index: 0, delta: { type: 'input_json_delta', partial_json: piece } }))
+      : answer.textChunks.map((piece) => sseEvent('content_block_delta', { index: 0, delta: { type: 'text_delta', text: piece } }));
     const cutIndex = frames.length + Math.min(2, deltas.length);
     frames.push(
       ...deltas,
@@ -151,10 +141,7 @@ export const anthropicDialect: ProviderDialect = {
 
   planMalformedStream(view: ChatView): StreamPlan {
     const empty: Answer = { textChunks: [], promptTokens: 0, completionTokens: 0 };
-    const frames = [
-      messageStart(view.model, empty),
-      'event: content_block_start\ndata: {"type":"content_block_start","index":0,"content_block":\n\n',
-    ];
+    const frames = [messageStart(view.model, empty), 'event: content_block_start\ndata: {"type":"content_block_start","index":0,"content_block":\n\n'];
     return { contentType: SSE, headers: { 'request-id': `req_${nextId()}` }, frames, cutIndex: frames.length };
   },
 
@@ -172,10 +159,7 @@ export function parseAnthropicMessages(body: unknown): ChatView {
     model: stringOf(request.model) ?? '',
     stream: request.stream === true,
     lastUserText: lastUserText(messages),
-    promptWords: countPromptWords(
-      typeof request.system === 'string' ? { text: request.system } : request.system,
-      messages,
-    ),
+    promptWords: countPromptWords(typeof request.system === 'string' ? { text: request.system } : request.system, messages),
     firstToolName: stringOf(field(arrayOf(request.tools)[0], 'name')),
     endsWithToolResult: endsWithToolResult(messages),
     includeUsage: false,

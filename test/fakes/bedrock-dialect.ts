@@ -16,8 +16,7 @@ const ERROR_TYPE_SUFFIX = ':http://internal.amazon.com/coral/com.amazon.bedrock/
 
 /** The modeled exception, its status and message for a nominal status. */
 function errorShape(error: UpstreamError): { status: number; name: string; message: string } {
-  if (error.reason === 'context')
-    return { status: 400, name: 'ValidationException', message: 'Input is too long for requested model.' };
+  if (error.reason === 'context') return { status: 400, name: 'ValidationException', message: 'Input is too long for requested model.' };
   // What AWS answers for an unknown access key; not modeled, so the SDK builds the base exception.
   if (error.reason === 'bad-key')
     return {
@@ -131,9 +130,7 @@ export const bedrockDialect: ProviderDialect = {
         }),
       );
     const deltas = call
-      ? call.argumentPieces.map((input) =>
-          encodeEvent('contentBlockDelta', { contentBlockIndex: 0, delta: { toolUse: { input } } }),
-        )
+      ? call.argumentPieces.map((input) => encodeEvent('contentBlockDelta', { contentBlockIndex: 0, delta: { toolUse: { input } } }))
       : answer.textChunks.map((text) => encodeEvent('contentBlockDelta', { contentBlockIndex: 0, delta: { text } }));
     const cutIndex = frames.length + Math.min(2, deltas.length);
     frames.push(
@@ -146,21 +143,13 @@ export const bedrockDialect: ProviderDialect = {
   },
 
   planMalformedStream(): StreamPlan {
-    const frames = [
-      encodeEvent('messageStart', { role: 'assistant' }),
-      encodeRawEvent('contentBlockDelta', '{"contentBlockIndex":0,"delta":{"te'),
-    ];
+    const frames = [encodeEvent('messageStart', { role: 'assistant' }), encodeRawEvent('contentBlockDelta', '{"contentBlockIndex":0,"delta":{"te')];
     return { contentType: EVENT_STREAM_CONTENT_TYPE, headers: requestHeaders(), frames, cutIndex: frames.length };
   },
 
   sendEmbeddings(res: Reply, view: EmbeddingsView): void {
     const input = view.inputs[0] ?? '';
-    sendJson(
-      res,
-      200,
-      { embedding: embeddingFor(input, view.dimensions), inputTextTokenCount: countWords(input) },
-      requestHeaders(),
-    );
+    sendJson(res, 200, { embedding: embeddingFor(input, view.dimensions), inputTextTokenCount: countWords(input) }, requestHeaders());
   },
 };
 

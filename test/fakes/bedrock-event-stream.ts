@@ -13,13 +13,7 @@ export const EVENT_STREAM_CONTENT_TYPE = 'application/vnd.amazon.eventstream';
 const codec = new EventStreamCodec(toUtf8, fromUtf8);
 
 /** The event types of a ConverseStream output. */
-export type ConverseStreamEventType =
-  | 'messageStart'
-  | 'contentBlockStart'
-  | 'contentBlockDelta'
-  | 'contentBlockStop'
-  | 'messageStop'
-  | 'metadata';
+export type ConverseStreamEventType = 'messageStart' | 'contentBlockStart' | 'contentBlockDelta' | 'contentBlockStop' | 'messageStop' | 'metadata';
 
 /** Encodes one event frame whose payload is `payloadJson` verbatim (valid or not). */
 export function encodeRawEvent(eventType: ConverseStreamEventType, payloadJson: string): Uint8Array {

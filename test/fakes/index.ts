@@ -48,8 +48,7 @@ export async function startFakeUpstream(opts: StartFakeUpstreamOptions = {}): Pr
     url: `http://${HOST}:${port}`,
     port,
     requests: state.requests,
-    countFor: (text) =>
-      state.requests.reduce((count, request) => (request.lastUserText === text ? count + 1 : count), 0),
+    countFor: (text) => state.requests.reduce((count, request) => (request.lastUserText === text ? count + 1 : count), 0),
     reset: () => {
       state.requests.length = 0;
       state.ledger.clear();

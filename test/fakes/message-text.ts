@@ -61,7 +61,5 @@ export function lastUserText(messages: unknown[]): string {
 export function endsWithToolResult(messages: unknown[]): boolean {
   const last = messages[messages.length - 1];
   if (field(last, 'role') === 'tool') return true;
-  return arrayOf(field(last, 'content')).some(
-    (block) => field(block, 'type') === 'tool_result' || field(block, 'toolResult') !== undefined,
-  );
+  return arrayOf(field(last, 'content')).some((block) => field(block, 'type') === 'tool_result' || field(block, 'toolResult') !== undefined);
 }

@@ -6,15 +6,7 @@ import { embeddingFor, nextId } from './answer';
 import { sendJson } from './http-io';
 import { arrayOf, field, requireArray, requireRecord, stringOf } from './json-shape';
 import { countPromptWords, countWords, endsWithToolResult, lastUserText } from './message-text';
-import type {
-  Answer,
-  ChatView,
-  EmbeddingsView,
-  ProviderDialect,
-  ProviderName,
-  StreamPlan,
-  UpstreamError,
-} from './types';
+import type { Answer, ChatView, EmbeddingsView, ProviderDialect, ProviderName, StreamPlan, UpstreamError } from './types';
 
 interface OpenAiErrorShape {
   message: string;
@@ -25,8 +17,7 @@ interface OpenAiErrorShape {
 
 const SSE = 'text/event-stream; charset=utf-8';
 const CONTEXT_ERROR: OpenAiErrorShape = {
-  message:
-    "This model's maximum context length is 128000 tokens. However, your messages resulted in 250000 tokens. Please reduce the length of the messages.",
+  message: "This model's maximum context length is 128000 tokens. However, your messages resulted in 250000 tokens. Please reduce the length of the messages.",
   type: 'invalid_request_error',
   param: 'messages',
   code: 'context_length_exceeded',
@@ -116,9 +107,7 @@ export function createOpenAiDialect(provider: Extract<ProviderName, 'openai' | '
             content: null,
             refusal: null,
             annotations: [],
-            tool_calls: [
-              { id: `call_${call.id}`, type: 'function', function: { name: call.name, arguments: call.argumentsJson } },
-            ],
+            tool_calls: [{ id: `call_${call.id}`, type: 'function', function: { name: call.name, arguments: call.argumentsJson } }],
           }
         : { role: 'assistant', content: answer.text ?? '', refusal: null, annotations: [] };
       sendJson(
@@ -158,15 +147,11 @@ export function createOpenAiDialect(provider: Extract<ProviderName, 'openai' | '
           chunk({
             role: 'assistant',
             content: null,
-            tool_calls: [
-              { index: 0, id: `call_${call.id}`, type: 'function', function: { name: call.name, arguments: '' } },
-            ],
+            tool_calls: [{ index: 0, id: `call_${call.id}`, type: 'function', function: { name: call.name, arguments: '' } }],
             refusal: null,
           }),
         );
-        contentFrames = call.argumentPieces.map((piece) =>
-          chunk({ tool_calls: [{ index: 0, function: { arguments: piece } }] }),
-        );
+        contentFrames = call.argumentPieces.map((piece) => chunk({ tool_calls: [{ index: 0, function: { arguments: piece } }] }));
       } else {
         frames.push(chunk({ role: 'assistant', content: '', refusal: null }));
         contentFrames = answer.textChunks.map((piece) => chunk({ content: piece }));
@@ -201,12 +186,7 @@ export function createOpenAiDialect(provider: Extract<ProviderName, 'openai' | '
         return { object: 'embedding', index, embedding };
       });
       const tokens = view.inputs.reduce((sum, input) => sum + countWords(input), 0);
-      sendJson(
-        res,
-        200,
-        { object: 'list', data, model: view.model, usage: { prompt_tokens: tokens, total_tokens: tokens } },
-        requestHeaders(),
-      );
+      sendJson(res, 200, { object: 'list', data, model: view.model, usage: { prompt_tokens: tokens, total_tokens: tokens } }, requestHeaders());
     },
   };
 }

@@ -16,8 +16,7 @@ import type { ProviderDialect, RecordedRequest, RequestView } from './types';
 const DEFAULT_RETRY_AFTER_SECONDS = 0.1;
 const BAD_KEY = 'bad-key';
 /** A JSON body cut off mid-value, for `#fault=malformed` on non-streaming requests. */
-const TRUNCATED_JSON =
-  '{"id":"fake-malformed","object":"chat.completion","choices":[{"index":0,"message":{"role":"assis';
+const TRUNCATED_JSON = '{"id":"fake-malformed","object":"chat.completion","choices":[{"index":0,"message":{"role":"assis';
 
 /** A request on either protocol. */
 export type IncomingRequest = IncomingMessage | Http2ServerRequest;
@@ -32,10 +31,7 @@ export interface HandlerState {
 /** True when any credential the SDKs send equals `bad-key` (Bearer, x-api-key, api-key, SigV4). */
 function hasBadKey(headers: IncomingHttpHeaders): boolean {
   const authorization = headers.authorization;
-  if (
-    authorization !== undefined &&
-    (authorization === `Bearer ${BAD_KEY}` || authorization.includes(`Credential=${BAD_KEY}/`))
-  ) {
+  if (authorization !== undefined && (authorization === `Bearer ${BAD_KEY}` || authorization.includes(`Credential=${BAD_KEY}/`))) {
     return true;
   }
   return headers['x-api-key'] === BAD_KEY || headers['api-key'] === BAD_KEY;
@@ -90,11 +86,7 @@ export async function handleRequest(req: IncomingRequest, res: Reply, state: Han
   }
   const directives = parseDirectives(view.lastUserText);
   if (directives.delayMs > 0 && !(await waitUnlessClosed(res, directives.delayMs))) return;
-  if (
-    directives.fault !== undefined &&
-    (await applyFault(directives.fault, directives.tool, dialect, view, res, state))
-  )
-    return;
+  if (directives.fault !== undefined && (await applyFault(directives.fault, directives.tool, dialect, view, res, state))) return;
   answer(res, dialect, view, directives.tool);
 }
 
@@ -109,20 +101,11 @@ function answer(res: Reply, dialect: ProviderDialect, view: RequestView, wantToo
 }
 
 /** Applies a fault; resolves true when it answered (or withheld) the response itself. */
-async function applyFault(
-  fault: Fault,
-  wantTool: boolean,
-  dialect: ProviderDialect,
-  view: RequestView,
-  res: Reply,
-  state: HandlerState,
-): Promise<boolean> {
+async function applyFault(fault: Fault, wantTool: boolean, dialect: ProviderDialect, view: RequestView, res: Reply, state: HandlerState): Promise<boolean> {
   switch (fault.kind) {
     case 'status': {
-      if (fault.times !== undefined && state.ledger.attempt(dialect.provider, view.lastUserText) > fault.times)
-        return false;
-      const retryAfterSeconds =
-        fault.retryAfterSeconds ?? (fault.status === 429 ? DEFAULT_RETRY_AFTER_SECONDS : undefined);
+      if (fault.times !== undefined && state.ledger.attempt(dialect.provider, view.lastUserText) > fault.times) return false;
+      const retryAfterSeconds = fault.retryAfterSeconds ?? (fault.status === 429 ? DEFAULT_RETRY_AFTER_SECONDS : undefined);
       dialect.sendError(res, { status: fault.status, retryAfterSeconds });
       return true;
     }

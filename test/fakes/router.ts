@@ -44,10 +44,7 @@ function matchPathWithModel(path: string): RouteMatch | undefined {
     return {
       dialect: bedrockDialect,
       path,
-      parse: (body) =>
-        operation === 'invoke'
-          ? parseTitanEmbeddings(body, modelId)
-          : parseConverse(body, modelId, operation === 'converse-stream'),
+      parse: (body) => (operation === 'invoke' ? parseTitanEmbeddings(body, modelId) : parseConverse(body, modelId, operation === 'converse-stream')),
     };
   }
   return undefined;

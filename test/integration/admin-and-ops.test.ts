@@ -23,7 +23,9 @@ describe('admin keys, models, embeddings, health and metrics', () => {
     const issued = (await res.json()) as { id: string; key: string; prefix: string };
     expect(issued.key).toMatch(/^sk-sy-[A-Za-z0-9_-]{43}$/);
     expect(issued.key.startsWith(issued.prefix)).toBe(true);
-    const stored = await gw.gateway.pool.query<{ key_hash: Buffer; key_prefix: string }>('SELECT key_hash, key_prefix FROM api_keys WHERE id = $1', [issued.id]);
+    const stored = await gw.gateway.pool.query<{ key_hash: Buffer; key_prefix: string }>('SELECT key_hash, key_prefix FROM api_keys WHERE id = $1', [
+      issued.id,
+    ]);
     expect(stored.rows[0]!.key_hash.length).toBe(32);
     expect(JSON.stringify(stored.rows)).not.toContain(issued.key.slice(10));
 
@@ -76,11 +78,15 @@ describe('admin keys, models, embeddings, health and metrics', () => {
   it('exposes request, latency, token and error metrics by model, provider and status', async () => {
     await gw.openai.chat.completions.create({ model: 'claude-test', messages: [{ role: 'user', content: uniqueText('metrics') }] });
     await gw.openai.chat.completions.create({ model: 'nope', messages: [{ role: 'user', content: 'x' }] }).catch(() => undefined);
-    await gw.openai.chat.completions.create({ model: 'gpt-test', messages: [{ role: 'user', content: uniqueText('metrics fail', '#fault=400') }] }).catch(() => undefined);
+    await gw.openai.chat.completions
+      .create({ model: 'gpt-test', messages: [{ role: 'user', content: uniqueText('metrics fail', '#fault=400') }] })
+      .catch(() => undefined);
     await fetch(`${gw.url}/v1/chat/completions`, { method: 'POST', headers: { authorization: 'Bearer sk-sy-not-a-key' }, body: '{}' });
     const text = await (await fetch(`${gw.url}/metrics`)).text();
     expect(text).toMatch(/switchyard_http_requests_total\{route="\/v1\/chat\/completions",model="claude-test",provider="ant",status="200"\} \d+/);
-    expect(text).toMatch(/switchyard_http_request_duration_seconds_bucket\{le="[^"]+",route="\/v1\/chat\/completions",model="claude-test",provider="ant",status="200"\}/);
+    expect(text).toMatch(
+      /switchyard_http_request_duration_seconds_bucket\{le="[^"]+",route="\/v1\/chat\/completions",model="claude-test",provider="ant",status="200"\}/,
+    );
     expect(text).toMatch(/gen_ai_client_token_usage_count\{gen_ai_token_type="input",gen_ai_request_model="claude-test",gen_ai_provider_name="ant"\} [1-9]/);
     expect(text).toMatch(/switchyard_errors_total\{route="\/v1\/chat\/completions",model="none",provider="none",status="404",type="model_not_found"\} [1-9]/);
     // A failed durable request is counted under the provider that failed it; a bad key under its route.

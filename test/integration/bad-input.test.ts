@@ -25,7 +25,11 @@ describe('bad input gets an OpenAI-style error, never a 500', () => {
   const chat = (body: unknown) => call('/v1/chat/completions', { body: JSON.stringify(body) });
 
   it('malformed JSON → 400 invalid_json', async () => {
-    expect(await call('/v1/chat/completions', { body: '{"model": "gpt-test", "messages": [' })).toMatchObject({ status: 400, type: 'invalid_request_error', code: 'invalid_json' });
+    expect(await call('/v1/chat/completions', { body: '{"model": "gpt-test", "messages": [' })).toMatchObject({
+      status: 400,
+      type: 'invalid_request_error',
+      code: 'invalid_json',
+    });
   });
 
   it('a body that is not an object → 400', async () => {
@@ -41,8 +45,16 @@ describe('bad input gets an OpenAI-style error, never a 500', () => {
 
   it('wrong-typed fields → 400 naming the field', async () => {
     expect(await chat({ model: 'gpt-test', messages: [{ role: 'user', content: 42 }] })).toMatchObject({ status: 400, param: 'messages[0].content' });
-    expect(await chat({ model: 'gpt-test', messages: [{ role: 'user', content: 'x' }], temperature: 'hot' })).toMatchObject({ status: 400, param: 'temperature', code: 'invalid_type' });
-    expect(await chat({ model: 'gpt-test', messages: [{ role: 'user', content: 'x' }], temperature: 7 })).toMatchObject({ status: 400, param: 'temperature', code: 'invalid_value' });
+    expect(await chat({ model: 'gpt-test', messages: [{ role: 'user', content: 'x' }], temperature: 'hot' })).toMatchObject({
+      status: 400,
+      param: 'temperature',
+      code: 'invalid_type',
+    });
+    expect(await chat({ model: 'gpt-test', messages: [{ role: 'user', content: 'x' }], temperature: 7 })).toMatchObject({
+      status: 400,
+      param: 'temperature',
+      code: 'invalid_value',
+    });
     expect(await chat({ model: 'gpt-test', messages: [{ role: 'wizard', content: 'x' }] })).toMatchObject({ status: 400, param: 'messages[0].role' });
     expect(await chat({ model: 'gpt-test', messages: [] })).toMatchObject({ status: 400, param: 'messages' });
     expect(await chat({ model: 'gpt-test', messages: [{ role: 'tool', content: 'x' }] })).toMatchObject({ status: 400, param: 'messages[0].tool_call_id' });
@@ -62,7 +74,11 @@ describe('bad input gets an OpenAI-style error, never a 500', () => {
   });
 
   it('missing or wrong key → 401', async () => {
-    expect(await call('/v1/chat/completions', { body: '{}', auth: null })).toMatchObject({ status: 401, type: 'authentication_error', code: 'missing_api_key' });
+    expect(await call('/v1/chat/completions', { body: '{}', auth: null })).toMatchObject({
+      status: 401,
+      type: 'authentication_error',
+      code: 'missing_api_key',
+    });
     expect(await call('/v1/chat/completions', { body: '{}', auth: 'Bearer sk-sy-nope' })).toMatchObject({ status: 401, code: 'invalid_api_key' });
     expect(await call('/v1/models', { method: 'GET', auth: 'Basic abc' })).toMatchObject({ status: 401 });
   });

@@ -67,10 +67,19 @@ describe('budgets on durable requests', () => {
 
     const outcomes = await Promise.all(
       Array.from({ length: 200 }, () =>
-        a.openai.chat.completions.create(request).withResponse().then(
-          ({ response }) => ({ ok: true as const, cost: response.headers.get('x-switchyard-cost-usd') }),
-          (err: ApiErrorLike) => ({ ok: false as const, status: err.status, code: err.code, message: err.message, retryAfter: err.headers?.get('retry-after') }),
-        ),
+        a.openai.chat.completions
+          .create(request)
+          .withResponse()
+          .then(
+            ({ response }) => ({ ok: true as const, cost: response.headers.get('x-switchyard-cost-usd') }),
+            (err: ApiErrorLike) => ({
+              ok: false as const,
+              status: err.status,
+              code: err.code,
+              message: err.message,
+              retryAfter: err.headers?.get('retry-after'),
+            }),
+          ),
       ),
     );
     const served = outcomes.filter((o) => o.ok);
@@ -134,7 +143,9 @@ describe('budgets on durable requests', () => {
     const a = await account();
     await createBudget(gw.gateway.pool, { scope: 'key', scopeId: a.keyId, period: 'total', limitUsd: '5' });
     const text = uniqueText('unpriced');
-    const err = (await a.openai.chat.completions.create({ model: 'azure-test', messages: [{ role: 'user', content: text }] }).catch((e: unknown) => e)) as ApiErrorLike;
+    const err = (await a.openai.chat.completions
+      .create({ model: 'azure-test', messages: [{ role: 'user', content: text }] })
+      .catch((e: unknown) => e)) as ApiErrorLike;
     expect({ status: err.status, code: err.code }).toEqual({ status: 400, code: 'model_price_unknown' });
     expect(err.message).toContain('my-gpt-deployment');
     expect(gw.fake.countFor(text)).toBe(0);

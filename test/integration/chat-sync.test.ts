@@ -27,7 +27,14 @@ describe('durable chat completions through the official openai client', () => {
   ])('%s answers in the OpenAI shape, translated from %s', async (model, provider) => {
     const text = uniqueText(`hello ${provider}`);
     const { data, response } = await gw.openai.chat.completions
-      .create({ model, messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: text }], max_tokens: 50 })
+      .create({
+        model,
+        messages: [
+          { role: 'system', content: 'Be brief.' },
+          { role: 'user', content: text },
+        ],
+        max_tokens: 50,
+      })
       .withResponse();
     expect(data.object).toBe('chat.completion');
     expect(data.choices).toHaveLength(1);
@@ -70,7 +77,11 @@ describe('durable chat completions through the official openai client', () => {
       model: 'claude-test',
       messages: [
         { role: 'user', content: 'weather in Paris?' },
-        { role: 'assistant', content: null, tool_calls: [{ id: 'toolu_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }] },
+        {
+          role: 'assistant',
+          content: null,
+          tool_calls: [{ id: 'toolu_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }],
+        },
         { role: 'tool', tool_call_id: 'toolu_1', content: '21C and sunny' },
         { role: 'user', content: text },
       ],
@@ -89,7 +100,15 @@ describe('durable chat completions through the official openai client', () => {
       const text = uniqueText('what is in this image');
       const data = await gw.openai.chat.completions.create({
         model,
-        messages: [{ role: 'user', content: [{ type: 'text', text }, { type: 'image_url', image_url: { url: `data:image/png;base64,${png}` } }] }],
+        messages: [
+          {
+            role: 'user',
+            content: [
+              { type: 'text', text },
+              { type: 'image_url', image_url: { url: `data:image/png;base64,${png}` } },
+            ],
+          },
+        ],
       });
       expect(data.choices[0]!.message.content).toContain('Hello from fake');
       expect(JSON.stringify(gw.fake.requests.find((r) => r.lastUserText === text)!.body)).toContain(model === 'bedrock-test' ? '"image"' : png.slice(0, 20));
@@ -126,7 +145,16 @@ describe('durable chat completions through the official openai client', () => {
       response_format: { type: 'json_object' },
     });
     const body = gw.fake.requests.find((r) => r.lastUserText === text)!.body as Record<string, unknown>;
-    expect(body).toMatchObject({ model: 'gpt-4o-mini', temperature: 0.3, top_p: 0.9, stop: ['END'], max_completion_tokens: 77, seed: 42, user: 'user-1', n: 2 });
+    expect(body).toMatchObject({
+      model: 'gpt-4o-mini',
+      temperature: 0.3,
+      top_p: 0.9,
+      stop: ['END'],
+      max_completion_tokens: 77,
+      seed: 42,
+      user: 'user-1',
+      n: 2,
+    });
     expect(body.stream).toBeUndefined();
   });
 

@@ -46,9 +46,7 @@ describe('shared integration infrastructure (global setup)', () => {
       expect(described.namespaceInfo?.name).toBe(namespace);
 
       const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
-      const expected = Object.fromEntries(
-        SEARCH_ATTRIBUTE_DEFS.map((def) => [def.name, encodeSearchAttributeIndexedValueType(SDK_TYPE[def.type])]),
-      );
+      const expected = Object.fromEntries(SEARCH_ATTRIBUTE_DEFS.map((def) => [def.name, encodeSearchAttributeIndexedValueType(SDK_TYPE[def.type])]));
       expect(customAttributes).toMatchObject(expected);
     } finally {
       await connection.close();

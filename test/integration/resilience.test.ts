@@ -69,7 +69,9 @@ describe('retries, fallback and upstream errors on the durable path', () => {
 
   it('falls back to the next model when a deployment refuses its credentials (no retry on 401)', async () => {
     const text = uniqueText('fallback');
-    const { data, response } = await gw.openai.chat.completions.create({ model: 'badkey-then-claude', messages: [{ role: 'user', content: text }] }).withResponse();
+    const { data, response } = await gw.openai.chat.completions
+      .create({ model: 'badkey-then-claude', messages: [{ role: 'user', content: text }] })
+      .withResponse();
     expect(data.choices[0]!.message.content).toContain('Hello from fake anthropic');
     expect(response.headers.get('x-switchyard-provider')).toBe('ant');
     expect(response.headers.get('x-switchyard-model')).toBe('claude-test');

@@ -36,20 +36,26 @@ describe('budgets on streamed requests', () => {
   /** node:http, because fetch does not expose HTTP trailers. */
   function stream(key: string, body: unknown): Promise<RawStream> {
     return new Promise((resolve, reject) => {
-      const req = http.request(`${gw.url}/v1/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' } }, (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => (text += chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text, requestId: String(res.headers['x-request-id']), trailers: res.trailers }));
-        res.on('error', reject);
-      });
+      const req = http.request(
+        `${gw.url}/v1/chat/completions`,
+        { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' } },
+        (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => (text += chunk));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text, requestId: String(res.headers['x-request-id']), trailers: res.trailers }));
+          res.on('error', reject);
+        },
+      );
       req.on('error', reject);
       req.end(JSON.stringify(body));
     });
   }
 
   async function usageRow(requestId: string): Promise<{ cost_usd: string; status: string }> {
-    const { rows } = await gw.gateway.pool.query<{ cost_usd: string; status: string }>('SELECT cost_usd, status FROM usage_records WHERE request_id = $1', [requestId]);
+    const { rows } = await gw.gateway.pool.query<{ cost_usd: string; status: string }>('SELECT cost_usd, status FROM usage_records WHERE request_id = $1', [
+      requestId,
+    ]);
     expect(rows).toHaveLength(1);
     return rows[0]!;
   }
@@ -95,7 +101,7 @@ describe('budgets on streamed requests', () => {
     await createBudget(gw.gateway.pool, { scope: 'key', scopeId: a.keyId, period: 'total', limitUsd: '5' });
     const res = await stream(a.key, { model: 'gpt-test', stream: true, messages: [{ role: 'user', content: uniqueText('stream fail', '#fault=400') }] });
     expect(res.status).toBe(400);
-    const { rows } = await gw.gateway.pool.query<{ state: string }>("SELECT state FROM reservations WHERE id = $1", [`stream-${res.requestId}`]);
+    const { rows } = await gw.gateway.pool.query<{ state: string }>('SELECT state FROM reservations WHERE id = $1', [`stream-${res.requestId}`]);
     expect(rows).toEqual([{ state: 'released' }]);
   });
 
@@ -105,13 +111,17 @@ describe('budgets on streamed requests', () => {
     const text = uniqueText('stream abandon');
     let requestId = '';
     await new Promise<void>((resolve, reject) => {
-      const req = http.request(`${gw.url}/v1/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${a.key}`, 'content-type': 'application/json' } }, (res) => {
-        requestId = String(res.headers['x-request-id']);
-        res.once('data', () => {
-          req.destroy();
-          resolve();
-        });
-      });
+      const req = http.request(
+        `${gw.url}/v1/chat/completions`,
+        { method: 'POST', headers: { authorization: `Bearer ${a.key}`, 'content-type': 'application/json' } },
+        (res) => {
+          requestId = String(res.headers['x-request-id']);
+          res.once('data', () => {
+            req.destroy();
+            resolve();
+          });
+        },
+      );
       req.on('error', () => undefined);
       req.on('close', () => resolve());
       req.end(JSON.stringify({ model: 'gpt-test', stream: true, messages: [{ role: 'user', content: `${text} #fault=stall` }] }));

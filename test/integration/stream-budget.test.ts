@@ -38,11 +38,17 @@ describe('stream budget (fast path money path)', () => {
   it('counts the streamed text when the upstream reported no usage', async () => {
     const a = await newAccount(gw.gateway.pool, gw.url);
     const hold = await reserveForStream(deps(), { requestId: uid('req'), caller: callerOf(a), plan, request });
-    const { costUsd } = await settleStream(deps(), hold, { served: plan[0]!, usage: undefined, streamedText: 'Once upon a time', status: 'client_disconnected' });
+    const { costUsd } = await settleStream(deps(), hold, {
+      served: plan[0]!,
+      usage: undefined,
+      streamedText: 'Once upon a time',
+      status: 'client_disconnected',
+    });
     expect(Number(costUsd)).toBeGreaterThan(0);
-    const { rows } = await gw.gateway.pool.query<{ output_tokens: number; status: string }>('SELECT output_tokens, status FROM usage_records WHERE reservation_id = $1', [
-      hold.reservationId,
-    ]);
+    const { rows } = await gw.gateway.pool.query<{ output_tokens: number; status: string }>(
+      'SELECT output_tokens, status FROM usage_records WHERE reservation_id = $1',
+      [hold.reservationId],
+    );
     expect(rows[0]).toEqual({ output_tokens: 4, status: 'client_disconnected' });
   });
 

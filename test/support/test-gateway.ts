@@ -50,7 +50,12 @@ export function testConfigFor(fakeUrl: string, overrides: Record<string, unknown
       'claude-test': { deployments: [{ provider: 'ant', model: 'claude-3-5-haiku-latest' }] },
       'bedrock-test': { deployments: [{ provider: 'bed', model: 'anthropic.claude-3-haiku-20240307-v1:0' }] },
       'badkey-then-claude': { deployments: [{ provider: 'oai-badkey', model: 'gpt-4o-mini' }], fallbacks: ['claude-test'] },
-      'nokey-then-bedrock': { deployments: [{ provider: 'oai-nokey', model: 'gpt-4o-mini' }, { provider: 'bed', model: 'amazon.nova-lite-v1:0' }] },
+      'nokey-then-bedrock': {
+        deployments: [
+          { provider: 'oai-nokey', model: 'gpt-4o-mini' },
+          { provider: 'bed', model: 'amazon.nova-lite-v1:0' },
+        ],
+      },
       'slow-test': { deployments: [{ provider: 'oai-slow', model: 'gpt-4o-mini' }] },
       'embed-test': { type: 'embedding', deployments: [{ provider: 'oai', model: 'text-embedding-3-small' }] },
       'titan-test': { type: 'embedding', deployments: [{ provider: 'bed', model: 'amazon.titan-embed-text-v2:0' }] },

@@ -72,7 +72,13 @@ describe('countPromptTokens', () => {
       ],
     };
     expect(countPromptTokens(withCall, 'gpt-4-0613')).toBe(
-      countPromptTokens(withTool, 'gpt-4-0613') + 2 * 3 + cl100k('assistant') + cl100k('tool') + cl100k('get_weather') + cl100k('{"city":"Paris"}') + cl100k('18°C and sunny'),
+      countPromptTokens(withTool, 'gpt-4-0613') +
+        2 * 3 +
+        cl100k('assistant') +
+        cl100k('tool') +
+        cl100k('get_weather') +
+        cl100k('{"city":"Paris"}') +
+        cl100k('18°C and sunny'),
     );
   });
 
@@ -80,7 +86,15 @@ describe('countPromptTokens', () => {
     const text: ChatRequest = { model: 'x', messages: [{ role: 'user', content: [{ type: 'text', text: 'what is this?' }] }] };
     const image = (url: string): ChatRequest => ({
       model: 'x',
-      messages: [{ role: 'user', content: [{ type: 'text', text: 'what is this?' }, { type: 'image_url', image_url: { url } }] }],
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'what is this?' },
+            { type: 'image_url', image_url: { url } },
+          ],
+        },
+      ],
     });
     const huge = `data:image/png;base64,${'A'.repeat(200_000)}`;
     for (const model of ['gpt-4o', 'gpt-4o-mini', 'gpt-4.1-nano', 'claude-sonnet-4-20250514']) {

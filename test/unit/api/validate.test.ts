@@ -18,7 +18,13 @@ describe('chat request validation', () => {
       model: 'm',
       messages: [
         { role: 'developer', content: 'rules' },
-        { role: 'user', content: [{ type: 'text', text: 'hi' }, { type: 'image_url', image_url: { url: 'https://x/y.png', detail: 'low' } }] },
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'hi' },
+            { type: 'image_url', image_url: { url: 'https://x/y.png', detail: 'low' } },
+          ],
+        },
         { role: 'assistant', content: null, tool_calls: [{ id: 'c1', type: 'function', function: { name: 'f', arguments: '{}' } }] },
         { role: 'tool', tool_call_id: 'c1', content: 'ok' },
       ],
@@ -33,7 +39,15 @@ describe('chat request validation', () => {
   });
 
   it('names the field in OpenAI notation with a code', () => {
-    expect(error({ model: 'm', messages: [{ role: 'user', content: 'x' }, { role: 'user', content: [{ type: 'image_url' }] }] })).toMatchObject({
+    expect(
+      error({
+        model: 'm',
+        messages: [
+          { role: 'user', content: 'x' },
+          { role: 'user', content: [{ type: 'image_url' }] },
+        ],
+      }),
+    ).toMatchObject({
       status: 400,
       param: 'messages[1].content',
     });

@@ -7,7 +7,12 @@ const base = {
   providers: { openai: { type: 'openai' }, claude: { type: 'anthropic', api_key_env: 'MY_ANTHROPIC' }, aws: { type: 'bedrock' } },
   models: {
     a: { deployments: [{ provider: 'openai', model: 'gpt-4o-mini' }], fallbacks: ['b'] },
-    b: { deployments: [{ provider: 'claude', model: 'claude-x', weight: 2 }, { provider: 'aws', model: 'y', priority: 1 }] },
+    b: {
+      deployments: [
+        { provider: 'claude', model: 'claude-x', weight: 2 },
+        { provider: 'aws', model: 'y', priority: 1 },
+      ],
+    },
     e: { type: 'embedding', deployments: [{ provider: 'openai', model: 'text-embedding-3-small' }] },
   },
 };
@@ -33,10 +38,19 @@ describe('config', () => {
 
   it('names the bad field', () => {
     expectConfigError({ ...base, providers: { openai: { type: 'gemini' } } }, 'providers.openai.type');
-    expectConfigError({ ...base, models: { a: { deployments: [{ provider: 'nope', model: 'x' }] } } }, 'models.a.deployments.0.provider: unknown provider "nope"');
+    expectConfigError(
+      { ...base, models: { a: { deployments: [{ provider: 'nope', model: 'x' }] } } },
+      'models.a.deployments.0.provider: unknown provider "nope"',
+    );
     expectConfigError({ ...base, models: { a: { deployments: [] } } }, 'models.a.deployments');
-    expectConfigError({ ...base, models: { ...base.models, a: { deployments: [{ provider: 'openai', model: 'x' }], fallbacks: ['zzz'] } } }, 'models.a.fallbacks.0: unknown model "zzz"');
-    expectConfigError({ ...base, models: { ...base.models, a: { deployments: [{ provider: 'openai', model: 'x' }], fallbacks: ['e'] } } }, 'is a embedding model');
+    expectConfigError(
+      { ...base, models: { ...base.models, a: { deployments: [{ provider: 'openai', model: 'x' }], fallbacks: ['zzz'] } } },
+      'models.a.fallbacks.0: unknown model "zzz"',
+    );
+    expectConfigError(
+      { ...base, models: { ...base.models, a: { deployments: [{ provider: 'openai', model: 'x' }], fallbacks: ['e'] } } },
+      'is a embedding model',
+    );
     expectConfigError({ ...base, retry: { max_attempts: 0 } }, 'retry.max_attempts');
     expectConfigError({ ...base, extra: 1 }, 'extra');
     expectConfigError({ ...base, providers: { openai: { type: 'openai', base_url: 'not a url' } } }, 'providers.openai.base_url');

@@ -23,13 +23,7 @@ const config = parseConfig(
 describe('planRoute', () => {
   it('orders by priority, then the fallbacks depth-first, each model once', () => {
     const plan = planRoute(config, config.models.get('main')!, () => 0);
-    expect(plan.map((a) => `${a.model}:${a.provider}/${a.upstreamModel}`)).toEqual([
-      'main:p1/m1',
-      'main:p2/m2',
-      'main:p3/m3',
-      'backup:p3/b1',
-      'other:p1/o1',
-    ]);
+    expect(plan.map((a) => `${a.model}:${a.provider}/${a.upstreamModel}`)).toEqual(['main:p1/m1', 'main:p2/m2', 'main:p3/m3', 'backup:p3/b1', 'other:p1/o1']);
   });
 
   it('uses weights to pick the first among equal priorities', () => {

@@ -76,9 +76,7 @@ describe('Anthropic messages', () => {
     expect(types[0]).toBe('message_start');
     expect(types[1]).toBe('content_block_start');
     expect(types.slice(-3)).toEqual(['content_block_stop', 'message_delta', 'message_stop']);
-    const deltas = items.flatMap((event) =>
-      event.type === 'content_block_delta' && event.delta.type === 'text_delta' ? [event.delta.text] : [],
-    );
+    const deltas = items.flatMap((event) => (event.type === 'content_block_delta' && event.delta.type === 'text_delta' ? [event.delta.text] : []));
     expect(deltas.length).toBeGreaterThanOrEqual(4);
     expect(deltas.join('')).toBe('Hello from fake anthropic: stream to me');
     const start = items[0];

@@ -34,9 +34,7 @@ async function streamEvents(text: string, extra: Partial<ConverseCommandInput> =
 
 describe('Bedrock Converse', () => {
   it('answers Converse JSON with usage and metrics on the URL-encoded model path', async () => {
-    const output = await bedrockClient(upstream.url).send(
-      new ConverseCommand(converseInput('Hello Bedrock friend', { system: [{ text: 'Be kind.' }] })),
-    );
+    const output = await bedrockClient(upstream.url).send(new ConverseCommand(converseInput('Hello Bedrock friend', { system: [{ text: 'Be kind.' }] })));
 
     expect(output.output?.message?.role).toBe('assistant');
     expect(output.output?.message?.content).toEqual([{ text: 'Hello from fake bedrock: Hello Bedrock friend' }]);
@@ -59,9 +57,7 @@ describe('Bedrock Converse', () => {
     const events = await streamEvents('stream me now');
 
     expect(events[0]).toEqual({ messageStart: { role: 'assistant' } });
-    const texts = events.flatMap((event) =>
-      event.contentBlockDelta?.delta?.text === undefined ? [] : [event.contentBlockDelta.delta.text],
-    );
+    const texts = events.flatMap((event) => (event.contentBlockDelta?.delta?.text === undefined ? [] : [event.contentBlockDelta.delta.text]));
     expect(texts.length).toBeGreaterThanOrEqual(4);
     expect(texts.join('')).toBe('Hello from fake bedrock: stream me now');
     expect(events.slice(-3)).toEqual([
@@ -76,9 +72,7 @@ describe('Bedrock Converse', () => {
   });
 
   it('answers toolUse on #tool', async () => {
-    const output = await bedrockClient(upstream.url).send(
-      new ConverseCommand(converseInput('Weather? #tool', { toolConfig: { tools: [WEATHER_TOOL] } })),
-    );
+    const output = await bedrockClient(upstream.url).send(new ConverseCommand(converseInput('Weather? #tool', { toolConfig: { tools: [WEATHER_TOOL] } })));
 
     expect(output.stopReason).toBe('tool_use');
     const toolUse = output.output?.message?.content?.[0]?.toolUse;
@@ -125,9 +119,7 @@ describe('Bedrock Converse', () => {
 describe('Bedrock InvokeModel (Titan embeddings)', () => {
   it('returns a deterministic embedding and the input token count', async () => {
     const client = bedrockClient(upstream.url);
-    const invoke = async (
-      body: Record<string, unknown>,
-    ): Promise<{ embedding: number[]; inputTextTokenCount: number }> => {
+    const invoke = async (body: Record<string, unknown>): Promise<{ embedding: number[]; inputTextTokenCount: number }> => {
       const output = await client.send(
         new InvokeModelCommand({
           modelId: TITAN_MODEL,

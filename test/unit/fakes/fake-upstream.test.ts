@@ -71,9 +71,7 @@ describe('startFakeUpstream', () => {
   it('counts requests per text and forgets them, and the fault counters, on reset', async () => {
     const client = openAiClient(upstream.url);
     const text = 'counted #fault=429x1';
-    await expect(
-      client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: text }] }),
-    ).rejects.toMatchObject({ status: 429 });
+    await expect(client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: text }] })).rejects.toMatchObject({ status: 429 });
     await client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: text }] });
     expect(upstream.countFor(text)).toBe(2);
     expect(upstream.countFor('other')).toBe(0);
@@ -81,9 +79,7 @@ describe('startFakeUpstream', () => {
     upstream.reset();
     expect(upstream.requests).toEqual([]);
     // The counter restarted, so the first attempt fails again.
-    await expect(
-      client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: text }] }),
-    ).rejects.toMatchObject({ status: 429 });
+    await expect(client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: text }] })).rejects.toMatchObject({ status: 429 });
   });
 
   it('answers unknown routes with 404 and invalid JSON with the provider 400', async () => {
@@ -109,16 +105,12 @@ describe('startFakeUpstream', () => {
     });
     await drain(stream);
     const controller = new AbortController();
-    const gone = client.chat.completions.create(
-      { model: 'm', messages: [{ role: 'user', content: 'slow #delay=2000' }] },
-      { signal: controller.signal },
-    );
+    const gone = client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'slow #delay=2000' }] }, { signal: controller.signal });
     await waitFor(() => upstream.countFor('slow #delay=2000') === 1);
     controller.abort();
     await anyRejectionOf(gone);
     const bedrock = bedrockClient(upstream.url, { timeout: 200 });
-    const converse = (text: string): ConverseCommand =>
-      new ConverseCommand({ modelId: BEDROCK_MODEL, messages: [{ role: 'user', content: [{ text }] }] });
+    const converse = (text: string): ConverseCommand => new ConverseCommand({ modelId: BEDROCK_MODEL, messages: [{ role: 'user', content: [{ text }] }] });
     await bedrock.send(converse('h2 finished'));
     const cutStream = await bedrock.send(
       new ConverseStreamCommand({
@@ -161,15 +153,11 @@ describe('startFakeUpstream', () => {
       maxAttempts: 1,
       requestHandler: new NodeHttpHandler(),
     });
-    const output = await http1.send(
-      new ConverseCommand({ modelId: BEDROCK_MODEL, messages: [{ role: 'user', content: [{ text: 'over h1' }] }] }),
-    );
+    const output = await http1.send(new ConverseCommand({ modelId: BEDROCK_MODEL, messages: [{ role: 'user', content: [{ text: 'over h1' }] }] }));
     expect(output.output?.message?.content).toEqual([{ text: 'Hello from fake bedrock: over h1' }]);
 
     const streamText = async (text: string): Promise<{ text: string; error?: Error }> => {
-      const streamed = await http1.send(
-        new ConverseStreamCommand({ modelId: BEDROCK_MODEL, messages: [{ role: 'user', content: [{ text }] }] }),
-      );
+      const streamed = await http1.send(new ConverseStreamCommand({ modelId: BEDROCK_MODEL, messages: [{ role: 'user', content: [{ text }] }] }));
       if (streamed.stream === undefined) throw new Error('expected an event stream');
       const { items, error } = await drain(streamed.stream);
       return { text: items.map((event) => event.contentBlockDelta?.delta?.text ?? '').join(''), error };

@@ -24,9 +24,7 @@ function create(text: string, opts: ClientOptions = {}): Promise<Message> {
   });
 }
 
-async function createStream(
-  text: string,
-): Promise<{ events: RawMessageStreamEvent[]; texts: string[]; error?: Error }> {
+async function createStream(text: string): Promise<{ events: RawMessageStreamEvent[]; texts: string[]; error?: Error }> {
   const stream = await anthropicClient(upstream.url, { quiet: true }).messages.create({
     model: MODEL,
     max_tokens: 64,
@@ -34,9 +32,7 @@ async function createStream(
     messages: [{ role: 'user', content: text }],
   });
   const { items, error } = await drain<RawMessageStreamEvent>(stream);
-  const texts = items.flatMap((event) =>
-    event.type === 'content_block_delta' && event.delta.type === 'text_delta' ? [event.delta.text] : [],
-  );
+  const texts = items.flatMap((event) => (event.type === 'content_block_delta' && event.delta.type === 'text_delta' ? [event.delta.text] : []));
   return { events: items, texts, error };
 }
 

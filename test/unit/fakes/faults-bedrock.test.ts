@@ -25,22 +25,16 @@ afterEach(() => upstream.reset());
 afterAll(() => upstream.close());
 
 function converse(text: string, opts: ClientOptions = {}): Promise<ConverseCommandOutput> {
-  return bedrockClient(upstream.url, opts).send(
-    new ConverseCommand({ modelId: BEDROCK_MODEL, messages: [{ role: 'user', content: [{ text }] }] }),
-  );
+  return bedrockClient(upstream.url, opts).send(new ConverseCommand({ modelId: BEDROCK_MODEL, messages: [{ role: 'user', content: [{ text }] }] }));
 }
 
-async function converseStream(
-  text: string,
-): Promise<{ events: ConverseStreamOutput[]; texts: string[]; error?: Error }> {
+async function converseStream(text: string): Promise<{ events: ConverseStreamOutput[]; texts: string[]; error?: Error }> {
   const output = await bedrockClient(upstream.url).send(
     new ConverseStreamCommand({ modelId: BEDROCK_MODEL, messages: [{ role: 'user', content: [{ text }] }] }),
   );
   if (output.stream === undefined) throw new Error('expected an event stream');
   const { items, error } = await drain(output.stream);
-  const texts = items.flatMap((event) =>
-    event.contentBlockDelta?.delta?.text === undefined ? [] : [event.contentBlockDelta.delta.text],
-  );
+  const texts = items.flatMap((event) => (event.contentBlockDelta?.delta?.text === undefined ? [] : [event.contentBlockDelta.delta.text]));
   return { events: items, texts, error };
 }
 

@@ -32,9 +32,7 @@ describe('OpenAI chat completions', () => {
 
     expect(completion.object).toBe('chat.completion');
     expect(completion.model).toBe('gpt-4o-mini');
-    expect(completion.choices[0].message.content).toBe(
-      'Hello from fake openai: What is the capital of France, please?',
-    );
+    expect(completion.choices[0].message.content).toBe('Hello from fake openai: What is the capital of France, please?');
     expect(completion.choices[0].finish_reason).toBe('stop');
     // 2 system + 7 user words + 3; the answer has 11 words.
     expect(completion.usage).toMatchObject({ prompt_tokens: 12, completion_tokens: 11, total_tokens: 23 });
@@ -116,9 +114,7 @@ describe('OpenAI chat completions', () => {
       messages: [{ role: 'user' as const, content: '#tool weather' }],
     };
     const raw = await drain<ChatCompletionChunk>(await client.chat.completions.create({ ...request, stream: true }));
-    const argumentDeltas = raw.items.flatMap(
-      (chunk) => chunk.choices[0]?.delta.tool_calls?.map((call) => call.function?.arguments ?? '') ?? [],
-    );
+    const argumentDeltas = raw.items.flatMap((chunk) => chunk.choices[0]?.delta.tool_calls?.map((call) => call.function?.arguments ?? '') ?? []);
     expect(argumentDeltas.filter((piece) => piece.length > 0).length).toBeGreaterThanOrEqual(2);
 
     const final = await client.chat.completions.stream(request).finalChatCompletion();
@@ -138,9 +134,7 @@ describe('OpenAI chat completions', () => {
         {
           role: 'assistant',
           content: null,
-          tool_calls: [
-            { id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } },
-          ],
+          tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }],
         },
         { role: 'tool', tool_call_id: 'call_1', content: 'sunny' },
       ],
@@ -215,9 +209,7 @@ describe('Azure OpenAI', () => {
       messages: [{ role: 'user', content: 'azure stream' }],
     });
     const { items } = await drain<ChatCompletionChunk>(stream);
-    expect(items.map((chunk) => chunk.choices[0]?.delta.content ?? '').join('')).toBe(
-      'Hello from fake azure: azure stream',
-    );
+    expect(items.map((chunk) => chunk.choices[0]?.delta.content ?? '').join('')).toBe('Hello from fake azure: azure stream');
 
     const embeddings = await client.embeddings.create({ model: 'x', input: 'vector me' });
     expect(embeddings.data[0].embedding).toHaveLength(8);

@@ -61,10 +61,7 @@ export function bedrockClient(url: string, opts: ClientOptions = {}): BedrockRun
 }
 
 /** The rejection of `promise`, asserted to be an instance of `errorClass`. */
-export async function rejectionOf<E>(
-  promise: Promise<unknown>,
-  errorClass: abstract new (...args: never[]) => E,
-): Promise<E> {
+export async function rejectionOf<E>(promise: Promise<unknown>, errorClass: abstract new (...args: never[]) => E): Promise<E> {
   const error = await anyRejectionOf(promise);
   expect(error).toBeInstanceOf(errorClass);
   return error as E;

@@ -36,7 +36,14 @@ const textDelta = (text: string) => ({ type: 'content_block_delta', index: 0, de
 const messageDelta = {
   type: 'message_delta',
   delta: { stop_reason: 'end_turn', stop_sequence: null, container: null, stop_details: null },
-  usage: { output_tokens: 2, input_tokens: null, cache_read_input_tokens: null, cache_creation_input_tokens: null, output_tokens_details: null, server_tool_use: null },
+  usage: {
+    output_tokens: 2,
+    input_tokens: null,
+    cache_read_input_tokens: null,
+    cache_creation_input_tokens: null,
+    output_tokens_details: null,
+    server_tool_use: null,
+  },
 };
 
 describe('AnthropicAdapter', () => {
@@ -45,7 +52,14 @@ describe('AnthropicAdapter', () => {
       json(anthropicMessage({ content: [{ type: 'text', text: 'Bonjour', citations: null }], usage: anthropicUsage({ input_tokens: 3, output_tokens: 1 }) })),
     );
     const completion = await adapter.chat(
-      { model: 'alias', messages: [{ role: 'system', content: 'French.' }, { role: 'user', content: 'Hi' }], temperature: 0.5 },
+      {
+        model: 'alias',
+        messages: [
+          { role: 'system', content: 'French.' },
+          { role: 'user', content: 'Hi' },
+        ],
+        temperature: 0.5,
+      },
       { upstreamModel: 'claude-opus-5-5' },
     );
     expect(bodies[0]).toEqual({
@@ -61,7 +75,14 @@ describe('AnthropicAdapter', () => {
 
   it('chatStream maps raw events to chunks ending with finish and usage', async () => {
     const { adapter, bodies } = adapterWith(() =>
-      sse([messageStart, { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '', citations: null } }, textDelta('Hi'), { type: 'ping' }, messageDelta, { type: 'message_stop' }]),
+      sse([
+        messageStart,
+        { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '', citations: null } },
+        textDelta('Hi'),
+        { type: 'ping' },
+        messageDelta,
+        { type: 'message_stop' },
+      ]),
     );
     const chunks = await collect(adapter.chatStream({ model: 'a', messages: [{ role: 'user', content: 'x' }] }, { upstreamModel: 'claude-opus-5-5' }));
     expect(bodies[0].stream).toBe(true);
@@ -74,9 +95,7 @@ describe('AnthropicAdapter', () => {
   });
 
   it('an error event mid-stream becomes a classified UpstreamError after the chunks already sent', async () => {
-    const { adapter } = adapterWith(() =>
-      sse([messageStart, textDelta('Hi'), { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } }]),
-    );
+    const { adapter } = adapterWith(() => sse([messageStart, textDelta('Hi'), { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } }]));
     const seen: ChatCompletionChunk[] = [];
     const failure = await (async () => {
       for await (const c of adapter.chatStream({ model: 'a', messages: [{ role: 'user', content: 'x' }] }, { upstreamModel: 'm' })) seen.push(c);
@@ -95,7 +114,9 @@ describe('AnthropicAdapter', () => {
   });
 
   it('HTTP errors are classified (prompt too long → context length)', async () => {
-    const { adapter } = adapterWith(() => json({ type: 'error', error: { type: 'invalid_request_error', message: 'prompt is too long: 300000 tokens > 200000 maximum' } }, 400));
+    const { adapter } = adapterWith(() =>
+      json({ type: 'error', error: { type: 'invalid_request_error', message: 'prompt is too long: 300000 tokens > 200000 maximum' } }, 400),
+    );
     await expect(adapter.chat({ model: 'a', messages: [{ role: 'user', content: 'x' }] }, { upstreamModel: 'm' })).rejects.toMatchObject({
       failureType: FailureType.ProviderContextLength,
       status: 400,

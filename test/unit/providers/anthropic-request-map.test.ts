@@ -153,9 +153,9 @@ describe('toAnthropicRequest', () => {
     expect(toAnthropicToolChoice('required', false, 'p')).toEqual({ type: 'any', disable_parallel_tool_use: true });
     expect(toAnthropicToolChoice(undefined, undefined, 'p')).toBeUndefined();
     expect(toAnthropicToolChoice(undefined, false, 'p')).toEqual({ type: 'auto', disable_parallel_tool_use: true });
-    expect(() =>
-      toAnthropicToolChoice({ type: 'allowed_tools', allowed_tools: { mode: 'auto', tools: [] } }, undefined, 'p'),
-    ).toThrow(expect.objectContaining({ failureType: FailureType.ProviderUnsupported, param: 'tool_choice' }));
+    expect(() => toAnthropicToolChoice({ type: 'allowed_tools', allowed_tools: { mode: 'auto', tools: [] } }, undefined, 'p')).toThrow(
+      expect.objectContaining({ failureType: FailureType.ProviderUnsupported, param: 'tool_choice' }),
+    );
   });
 
   it('leaves tool_choice out when there are no tools', () => {
@@ -211,10 +211,7 @@ describe('toAnthropicRequest', () => {
   it('rejects logprobs, audio parts and bad tool arguments', () => {
     expect(() => toAnthropicRequest({ ...base, logprobs: true }, opts)).toThrow(expect.objectContaining({ param: 'logprobs' }));
     expect(() =>
-      toAnthropicRequest(
-        { ...base, messages: [{ role: 'user', content: [{ type: 'input_audio', input_audio: { data: 'AAAA', format: 'wav' } }] }] },
-        opts,
-      ),
+      toAnthropicRequest({ ...base, messages: [{ role: 'user', content: [{ type: 'input_audio', input_audio: { data: 'AAAA', format: 'wav' } }] }] }, opts),
     ).toThrow(expect.objectContaining({ failureType: FailureType.ProviderUnsupported, param: 'messages[0].content[0]' }));
     expect(() =>
       toAnthropicRequest(

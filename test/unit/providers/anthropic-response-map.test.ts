@@ -20,9 +20,7 @@ describe('fromAnthropicMessage', () => {
       object: 'chat.completion',
       created: NOW / 1000,
       model: 'claude-sonnet-4-5',
-      choices: [
-        { index: 0, message: { role: 'assistant', content: 'Hello, world.', refusal: null }, finish_reason: 'stop', logprobs: null },
-      ],
+      choices: [{ index: 0, message: { role: 'assistant', content: 'Hello, world.', refusal: null }, finish_reason: 'stop', logprobs: null }],
       usage: { prompt_tokens: 120, completion_tokens: 5, total_tokens: 125, prompt_tokens_details: { cached_tokens: 100 } },
     });
   });

@@ -18,7 +18,10 @@ const start: AnthropicStreamEvent = {
   message: anthropicMessage({ id: 'msg_9', stop_reason: null, usage: anthropicUsage({ input_tokens: 25, output_tokens: 1, cache_read_input_tokens: 5 }) }),
 };
 
-const chunk = (delta: ChatCompletionChunk['choices'][number]['delta'], finish: ChatCompletionChunk['choices'][number]['finish_reason'] = null): ChatCompletionChunk => ({
+const chunk = (
+  delta: ChatCompletionChunk['choices'][number]['delta'],
+  finish: ChatCompletionChunk['choices'][number]['finish_reason'] = null,
+): ChatCompletionChunk => ({
   id: 'msg_9',
   object: 'chat.completion.chunk',
   created: CREATED,
@@ -38,7 +41,14 @@ describe('AnthropicStreamMapper', () => {
       {
         type: 'message_delta',
         delta: { stop_reason: 'end_turn', stop_sequence: null, container: null, stop_details: null },
-        usage: { output_tokens: 7, input_tokens: null, cache_read_input_tokens: null, cache_creation_input_tokens: null, output_tokens_details: null, server_tool_use: null },
+        usage: {
+          output_tokens: 7,
+          input_tokens: null,
+          cache_read_input_tokens: null,
+          cache_creation_input_tokens: null,
+          output_tokens_details: null,
+          server_tool_use: null,
+        },
       },
       { type: 'message_stop' },
     ]);
@@ -75,7 +85,14 @@ describe('AnthropicStreamMapper', () => {
       {
         type: 'message_delta',
         delta: { stop_reason: 'tool_use', stop_sequence: null, container: null, stop_details: null },
-        usage: { output_tokens: 40, input_tokens: null, cache_read_input_tokens: null, cache_creation_input_tokens: null, output_tokens_details: null, server_tool_use: null },
+        usage: {
+          output_tokens: 40,
+          input_tokens: null,
+          cache_read_input_tokens: null,
+          cache_creation_input_tokens: null,
+          output_tokens_details: null,
+          server_tool_use: null,
+        },
       },
       { type: 'message_stop' },
     ]);
@@ -101,7 +118,14 @@ describe('AnthropicStreamMapper', () => {
       {
         type: 'message_delta',
         delta: { stop_reason: 'max_tokens', stop_sequence: null, container: null, stop_details: null },
-        usage: { output_tokens: 3, input_tokens: null, cache_read_input_tokens: null, cache_creation_input_tokens: null, output_tokens_details: null, server_tool_use: null },
+        usage: {
+          output_tokens: 3,
+          input_tokens: null,
+          cache_read_input_tokens: null,
+          cache_creation_input_tokens: null,
+          output_tokens_details: null,
+          server_tool_use: null,
+        },
       },
       { type: 'message_stop' },
     ]);

@@ -183,7 +183,9 @@ describe('BedrockAdapter', () => {
     const controller = new AbortController();
     controller.abort();
     const { adapter } = adapterWith(() => ({ body: jsonBody({}) }));
-    const failure = await adapter.chat({ model: 'a', messages: [{ role: 'user', content: 'x' }] }, { upstreamModel: 'm', signal: controller.signal }).catch((e: unknown) => e);
+    const failure = await adapter
+      .chat({ model: 'a', messages: [{ role: 'user', content: 'x' }] }, { upstreamModel: 'm', signal: controller.signal })
+      .catch((e: unknown) => e);
     expect(failure).not.toBeInstanceOf(UpstreamError);
     expect((failure as Error).name).toBe('AbortError');
   });

@@ -92,10 +92,7 @@ describe('toConverseParams', () => {
       },
       {
         role: 'user',
-        content: [
-          { toolResult: { toolUseId: 'c1', content: [{ text: '18C' }] } },
-          { toolResult: { toolUseId: 'c2', content: [{ text: '24C' }] } },
-        ],
+        content: [{ toolResult: { toolUseId: 'c1', content: [{ text: '18C' }] } }, { toolResult: { toolUseId: 'c2', content: [{ text: '24C' }] } }],
       },
     ]);
     expect(params.toolConfig).toEqual({
@@ -123,9 +120,7 @@ describe('toConverseParams', () => {
   });
 
   it('rejects n > 1 with param n', () => {
-    expect(() => toConverseParams({ ...base, n: 3 }, opts)).toThrow(
-      expect.objectContaining({ failureType: FailureType.ProviderUnsupported, param: 'n' }),
-    );
+    expect(() => toConverseParams({ ...base, n: 3 }, opts)).toThrow(expect.objectContaining({ failureType: FailureType.ProviderUnsupported, param: 'n' }));
   });
 });
 

@@ -38,7 +38,12 @@ describe('BedrockStreamMapper', () => {
       chunk({ content: 'Hello' }),
       chunk({ content: ' there' }),
       chunk({}, 'stop'),
-      { ...meta, object: 'chat.completion.chunk', choices: [], usage: { prompt_tokens: 12, completion_tokens: 2, total_tokens: 14, prompt_tokens_details: { cached_tokens: 3 } } },
+      {
+        ...meta,
+        object: 'chat.completion.chunk',
+        choices: [],
+        usage: { prompt_tokens: 12, completion_tokens: 2, total_tokens: 14, prompt_tokens_details: { cached_tokens: 3 } },
+      },
     ]);
     expect(mapper.done).toBe(true);
   });

@@ -1,11 +1,6 @@
 import { FailureType } from '../../../errors/failure-types';
 import { UpstreamError } from '../../../errors/upstream-error';
-import {
-  failureTypeForStatus,
-  messageOf,
-  transportFailureType,
-  upstreamErrorFromStatus,
-} from '../../../providers/error-classification';
+import { failureTypeForStatus, messageOf, transportFailureType, upstreamErrorFromStatus } from '../../../providers/error-classification';
 import { throwIfAborted, toThrowable } from '../../../providers/upstream-failures';
 
 describe('failureTypeForStatus', () => {
@@ -67,9 +62,7 @@ describe('transportFailureType', () => {
     expect(transportFailureType(Object.assign(new Error('x'), { name: 'TimeoutError' }))).toBe(FailureType.ProviderTimeout);
     expect(transportFailureType(Object.assign(new Error('x'), { name: 'AbortError' }))).toBe(FailureType.ProviderTimeout);
     expect(transportFailureType(withCode('ETIMEDOUT'))).toBe(FailureType.ProviderTimeout);
-    expect(transportFailureType(new TypeError('fetch failed', { cause: withCode('UND_ERR_CONNECT_TIMEOUT') }))).toBe(
-      FailureType.ProviderTimeout,
-    );
+    expect(transportFailureType(new TypeError('fetch failed', { cause: withCode('UND_ERR_CONNECT_TIMEOUT') }))).toBe(FailureType.ProviderTimeout);
   });
 
   it('recognises connection failures through the cause chain', () => {

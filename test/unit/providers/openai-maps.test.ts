@@ -57,7 +57,9 @@ describe('openai response checks', () => {
   });
 
   it('rejects a non-JSON 2xx body (returned by the SDK as a string) as a bad response', () => {
-    expect(() => checkChatCompletion('<html>oops</html>', 'p')).toThrow(expect.objectContaining({ failureType: FailureType.ProviderBadResponse, provider: 'p' }));
+    expect(() => checkChatCompletion('<html>oops</html>', 'p')).toThrow(
+      expect.objectContaining({ failureType: FailureType.ProviderBadResponse, provider: 'p' }),
+    );
     expect(() => checkEmbeddingResponse({ object: 'list' }, 'p')).toThrow(expect.objectContaining({ failureType: FailureType.ProviderBadResponse }));
   });
 });
@@ -89,7 +91,12 @@ describe('classifyOpenAIError', () => {
   it('context_length_exceeded (code or vLLM wording) → context length', () => {
     const byCode = new BadRequestError(400, { message: 'too many tokens', code: 'context_length_exceeded' }, undefined, headers());
     expect(classifyOpenAIError(byCode, 'p').failureType).toBe(FailureType.ProviderContextLength);
-    const vllm = APIError.generate(400, { error: { message: "This model's maximum context length is 8192 tokens. However, you requested 9000 tokens." } }, undefined, headers());
+    const vllm = APIError.generate(
+      400,
+      { error: { message: "This model's maximum context length is 8192 tokens. However, you requested 9000 tokens." } },
+      undefined,
+      headers(),
+    );
     expect(classifyOpenAIError(vllm, 'p').failureType).toBe(FailureType.ProviderContextLength);
     expect(isContextLengthError(undefined, 'bad temperature')).toBe(false);
   });
