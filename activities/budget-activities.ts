@@ -27,6 +27,9 @@ export interface SettleBudgetInput {
   readonly served: RouteAttempt;
   readonly usage: TokenUsage | undefined;
   readonly latencyMs: number;
+  readonly caller: Caller;
+  /** `BudgetHold.held` of this request's reservation. */
+  readonly held: boolean;
 }
 
 export type BudgetActivities = ReturnType<typeof createBudgetActivities>;

@@ -37,6 +37,9 @@ export interface StreamReservation {
   readonly requestId: string;
   readonly amountUsd: string;
   readonly request: ChatRequest;
+  readonly caller: Caller;
+  /** `BudgetHold.held`: false when no budget applied and nothing was written yet. */
+  readonly held: boolean;
   /** `performance.now()` at reservation, for the usage record's latency. */
   readonly startedAt: number;
 }
@@ -62,7 +65,15 @@ export async function reserveForStream(
   if (!outcome.ok) {
     throw outcome.reason === 'BudgetExceeded' ? budgetExceededToHttp(outcome.refusal) : priceUnknownToHttp({ models: outcome.models });
   }
-  return { reservationId, requestId: opts.requestId, amountUsd: outcome.hold.amountUsd, request: opts.request, startedAt: performance.now() };
+  return {
+    reservationId,
+    requestId: opts.requestId,
+    amountUsd: outcome.hold.amountUsd,
+    request: opts.request,
+    caller: opts.caller,
+    held: outcome.hold.held,
+    startedAt: performance.now(),
+  };
 }
 
 /**
@@ -80,6 +91,8 @@ export async function settleStream(
 ): Promise<{ costUsd: string }> {
   const settled = await settleCall(chargeDeps(deps), {
     reservationId: reservation.reservationId,
+    caller: reservation.caller,
+    held: reservation.held,
     requestId: reservation.requestId,
     call: { kind: 'chat', request: reservation.request },
     served: opts.served,

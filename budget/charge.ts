@@ -1,5 +1,7 @@
 import type { Pool } from 'pg';
+import { recordCrossedThresholds } from '../db/budget-alerts';
 import type { RouteAttempt } from '../config/route-plan';
+import type { BudgetAlertNotifier } from './alert-types';
 import { hasApplicableBudget, release, reserve, settle, type BudgetRefusal } from '../db/ledger';
 import type { PriceCache } from '../prices/price-cache';
 import { usageCostUsd, type Price, type TokenUsage } from '../prices/price';
@@ -25,6 +27,11 @@ export interface ChargeDeps {
    * one); `undefined` = the price row's `max_output_tokens`, else the estimator's fallback.
    */
   readonly defaultOutputCap?: (provider: string) => number | undefined;
+  /**
+   * Starts delivery of the budget alerts a settlement fires (80 % / 100 %). Without one, alerts
+   * are still recorded and the alert sweeper Schedule delivers them a minute or two later.
+   */
+  readonly alerts?: BudgetAlertNotifier;
 }
 
 /** The request being charged for. */
@@ -48,6 +55,11 @@ export interface BudgetHold {
   readonly amountUsd: string;
   /** Upstream models of the plan without a price, held at zero (only when no budget applies). */
   readonly unpriced: readonly string[];
+  /**
+   * False when no budget applied to the caller: nothing was written, and settlement writes the
+   * reservation row together with the usage record (one transaction per request, not two).
+   */
+  readonly held: boolean;
 }
 
 export type ReserveCallOutcome =
@@ -69,6 +81,12 @@ export type ReserveCallOutcome =
  */
 export async function reserveCall(deps: ChargeDeps, input: ReserveCallInput): Promise<ReserveCallOutcome> {
   const now = input.now ?? new Date();
+  // Most callers have no budget: one indexed read, no estimate (tokenizing costs CPU), no write
+  // and no commit on the way to the upstream. A budget created after this read does not cover
+  // this request (it covers requests that start after it exists).
+  if (!(await hasApplicableBudget(deps.pool, input.caller))) {
+    return { ok: true, hold: { reservationId: input.reservationId, amountUsd: '0', unpriced: [], held: false } };
+  }
   let amount = 0n;
   const unpriced: string[] = [];
   const seen = new Set<string>();
@@ -84,10 +102,8 @@ export async function reserveCall(deps: ChargeDeps, input: ReserveCallInput): Pr
     const estimate = usdToUnits(estimateCost(deps, input.call, attempt, price));
     if (estimate > amount) amount = estimate;
   }
-  // Only an unpriced plan pays for this lookup, so the common path stays one transaction.
-  if (unpriced.length > 0 && (await hasApplicableBudget(deps.pool, input.caller))) {
-    return { ok: false, reason: 'PriceUnknown', models: unpriced };
-  }
+  // A budget applies (checked above): charging an unpriced model zero would let it be overrun.
+  if (unpriced.length > 0) return { ok: false, reason: 'PriceUnknown', models: unpriced };
   const result = await reserve(deps.pool, {
     reservationId: input.reservationId,
     tenantId: input.caller.tenantId,
@@ -98,7 +114,7 @@ export async function reserveCall(deps: ChargeDeps, input: ReserveCallInput): Pr
     now,
   });
   if (!result.ok) return { ok: false, reason: 'BudgetExceeded', refusal: result.refusal };
-  return { ok: true, hold: { reservationId: input.reservationId, amountUsd: result.amountUsd, unpriced } };
+  return { ok: true, hold: { reservationId: input.reservationId, amountUsd: result.amountUsd, unpriced, held: true } };
 }
 
 function estimateCost(deps: ChargeDeps, call: PricedCall, attempt: RouteAttempt, price: Price): string {
@@ -109,6 +125,9 @@ function estimateCost(deps: ChargeDeps, call: PricedCall, attempt: RouteAttempt,
 
 export interface SettleCallInput {
   readonly reservationId: string;
+  /** Who called, and whether `reserveCall` held anything for them (`BudgetHold.held`). */
+  readonly caller: Caller;
+  readonly held: boolean;
   readonly requestId: string;
   readonly call: PricedCall;
   /** The deployment that answered. */
@@ -153,9 +172,25 @@ export async function settleCall(deps: ChargeDeps, input: SettleCallInput): Prom
       status: input.status,
       priceId: price?.id ?? null,
     },
+    unheldCaller: input.held ? undefined : input.caller,
     now: input.now,
   });
+  if (input.held) await raiseBudgetAlerts(deps, input.reservationId);
   return { costUsd: result.costUsd, usageRecordId: result.usageRecordId };
+}
+
+/**
+ * Records the alert thresholds this settlement's budget windows reached and hands the new ones
+ * to the notifier. Never throws: the settlement is already committed, and an alert lost here is
+ * caught up by the next settlement in the same window (see `recordCrossedThresholds`).
+ */
+async function raiseBudgetAlerts(deps: ChargeDeps, reservationId: string): Promise<void> {
+  try {
+    const fired = await recordCrossedThresholds(deps.pool, reservationId);
+    if (fired.length > 0) deps.alerts?.notify(fired);
+  } catch (err) {
+    deps.alerts?.recordFailed(reservationId, err);
+  }
 }
 
 /** Tokens counted by the gateway when the upstream reported none (a stream cut short, say). */

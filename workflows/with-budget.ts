@@ -1,6 +1,7 @@
 import { ActivityFailure, ApplicationFailure, CancellationScope, log, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
 import type { RetryPolicy } from '@temporalio/common';
 import type { BudgetActivities, ReserveBudgetInput } from '../activities/budget-activities';
+import type { BudgetHold } from '../budget/charge';
 import { tokenUsageOf, type OpenAIUsageLike } from '../budget/usage-tokens';
 import { FailureType } from '../errors/failure-types';
 import { workflowTimeoutMs } from './deadlines';
@@ -57,8 +58,9 @@ export async function withBudget<T extends { readonly usage?: OpenAIUsageLike | 
 ): Promise<BilledResult<T>> {
   const info = workflowInfo();
   const reservationId = info.workflowId;
+  let hold: BudgetHold;
   try {
-    await reserveBudget({
+    hold = await reserveBudget({
       reservationId,
       caller: input.caller,
       plan: input.plan,
@@ -90,6 +92,10 @@ export async function withBudget<T extends { readonly usage?: OpenAIUsageLike | 
     served: result.served,
     usage: tokenUsageOf(result.response.usage),
     latencyMs: Date.now() - started,
+    caller: input.caller,
+    // Histories recorded before `held` existed replay with it undefined: settle then also
+    // writes the reservation row, which is a no-op for one that exists.
+    held: hold.held === true,
   });
   return { ...result, costUsd };
 }

@@ -32,6 +32,12 @@ export interface SettleInput {
   /** The actual cost from the provider's usage, USD (number or exact decimal string). */
   readonly actualCostUsd: number | string;
   readonly usage: UsageFields;
+  /**
+   * The caller of a request that was never reserved because no budget applied to it (see
+   * `budget/charge.ts`): settle then writes its reservation row itself, in this transaction, so
+   * the request costs one ledger transaction instead of two. Without it an unknown id is an error.
+   */
+  readonly unheldCaller?: { readonly tenantId: string; readonly teamId?: string | null; readonly keyId: string };
   /** The clock; stamps the usage record and the settlement. Default: now. */
   readonly now?: Date;
 }
@@ -66,6 +72,15 @@ export async function settle(pool: Pool, input: SettleInput): Promise<SettleResu
   const cost = unitsToUsd(usdToUnits(input.actualCostUsd));
   const now = input.now ?? new Date();
   return inTransaction(pool, async (client) => {
+    if (input.unheldCaller) {
+      const c = input.unheldCaller;
+      // Nothing held, no items: the rest of settle then only records the spend and the usage.
+      await client.query(
+        `INSERT INTO reservations (id, tenant_id, team_id, key_id, amount_usd, state, expires_at, created_at)
+         VALUES ($1, $2, $3, $4, 0, 'reserved', $5, $5) ON CONFLICT (id) DO NOTHING`,
+        [input.reservationId, c.tenantId, c.teamId ?? null, c.keyId, now],
+      );
+    }
     const r = await lockReservation(client, input.reservationId);
     if (r.state === ReservationState.Settled) {
       const { rows } = await client.query<{ id: string; cost_usd: string }>('SELECT id, cost_usd FROM usage_records WHERE reservation_id = $1', [

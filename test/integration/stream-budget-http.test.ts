@@ -71,6 +71,11 @@ describe('budgets on streamed requests', () => {
     const row = await usageRow(res.requestId);
     expect(normalizeUsd(row.cost_usd)).toBe(cost);
     expect(row.status).toBe('ok');
+    // No budget applies to this account: nothing was held, settlement wrote the row itself.
+    const { rows } = await gw.gateway.pool.query<{ state: string; amount_usd: string }>('SELECT state, amount_usd FROM reservations WHERE id = $1', [
+      `stream-${res.requestId}`,
+    ]);
+    expect(rows.map((r) => ({ state: r.state, amount: normalizeUsd(r.amount_usd) }))).toEqual([{ state: 'settled', amount: '0' }]);
   });
 
   it('refuses streams past the budget with a JSON 429 before anything goes upstream', async () => {
