@@ -41,7 +41,13 @@ export async function streamChat(
   res: Response,
   opts: { request: ChatRequest; plan: readonly RouteAttempt[]; requestId: string; caller: Caller },
 ): Promise<void> {
-  const reservation = await reserveForStream(deps, { requestId: opts.requestId, caller: opts.caller, plan: opts.plan, request: opts.request });
+  const reservation = await reserveForStream(deps, {
+    requestId: opts.requestId,
+    caller: opts.caller,
+    plan: opts.plan,
+    request: opts.request,
+    ttlMs: deps.config.streamHoldMs,
+  });
   const started = performance.now();
   const abort = new AbortController();
   res.on('close', () => {

@@ -31,4 +31,6 @@ export interface GatewayConfig {
   readonly maxBodyBytes: number;
   /** How long an Idempotency-Key is remembered, in ms. */
   readonly idempotencyWindowMs: number;
+  /** How long a stream's budget hold lasts before the sweeper may release it, in ms. */
+  readonly streamHoldMs: number;
 }

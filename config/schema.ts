@@ -73,6 +73,16 @@ export const fileConfigSchema = z
           .positive()
           .max(24 * 90)
           .optional(),
+        /**
+         * How long a stream's budget hold lasts before the sweeper may release it, if the process
+         * serving the stream dies (default 600). Longer than any stream you serve: a stream that
+         * outlives its hold is still charged, but its hold may be released while it runs.
+         */
+        stream_hold_seconds: z
+          .number()
+          .positive()
+          .max(24 * 3600)
+          .optional(),
       })
       .strict()
       .optional(),

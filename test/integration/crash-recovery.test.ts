@@ -1,0 +1,168 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import http from 'node:http';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { Pool } from 'pg';
+import { createBudget, reconcileBudgets } from '../../db/ledger';
+import { migrate } from '../../db/migrate';
+import { createLogger } from '../../observability/logger';
+import { startGateway, type RunningGateway } from '../../server/start-gateway';
+import { BUDGET_SWEEPER_SCHEDULE_ID } from '../../temporal/budget-sweeper';
+import { startFakeUpstream, type FakeUpstream } from '../fakes';
+import { newAccount, type TestAccount } from '../support/accounts';
+import { testConfigFor, uniqueText, workflowBundle } from '../support/test-gateway';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const REGISTER = path.join(ROOT, 'test', 'support', 'ts-register.js');
+const TEMPORAL = () => ({ address: process.env.TEMPORAL_ADDRESS!, namespace: process.env.TEMPORAL_NAMESPACE ?? 'default' });
+
+/**
+ * Crashes the money path cares about, with real processes killed by SIGKILL: a worker between
+ * the provider call and settlement, and an API process in the middle of a stream. Each test
+ * composes its own processes, so no other worker can take the workflow from the one that dies.
+ */
+describe('crash recovery of the money path', () => {
+  let fake: FakeUpstream;
+  let pool: Pool;
+  const tenants: string[] = [];
+  const children: ChildProcess[] = [];
+  const gateways: RunningGateway[] = [];
+  beforeAll(async () => {
+    process.env.AWS_ACCESS_KEY_ID ??= 'AKIDFAKE';
+    process.env.AWS_SECRET_ACCESS_KEY ??= 'fake-secret';
+    fake = await startFakeUpstream();
+    pool = new Pool({ connectionString: process.env.DATABASE_URL, max: 4 });
+    await migrate(pool);
+  });
+  afterEach(async () => {
+    for (const child of children.splice(0)) child.kill('SIGKILL');
+    for (const gateway of gateways.splice(0)) await gateway.stop();
+  });
+  afterAll(async () => {
+    for (const tenantId of tenants) {
+      for (const r of await reconcileBudgets(pool, tenantId)) {
+        expect({ budget: r.budgetId, usage: r.usageCostUsd, reserved: r.reservedUsd }).toEqual({ budget: r.budgetId, usage: r.spentUsd, reserved: '0' });
+      }
+    }
+    await pool.end();
+    await fake.close();
+  });
+
+  async function gateway(roles: { api: boolean; worker: boolean }): Promise<RunningGateway> {
+    const started = await startGateway({
+      config: testConfigFor(fake.url),
+      databaseUrl: process.env.DATABASE_URL!,
+      temporal: TEMPORAL(),
+      roles,
+      port: 0,
+      logger: createLogger({ level: 'silent' }),
+      workflowBundle: roles.worker ? await workflowBundle() : undefined,
+    });
+    gateways.push(started);
+    return started;
+  }
+
+  async function budgetedAccount(): Promise<TestAccount> {
+    const a = await newAccount(pool, 'http://unused');
+    tenants.push(a.tenantId);
+    await createBudget(pool, { scope: 'key', scopeId: a.keyId, period: 'total', limitUsd: '10' });
+    return a;
+  }
+
+  /** Starts a TypeScript script from test/support/processes; resolves with its first stdout line. */
+  async function spawnScript(script: string, env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; firstLine: string }> {
+    const child = spawn(process.execPath, ['--require', REGISTER, path.join(ROOT, 'test', 'support', 'processes', script)], {
+      env: { ...process.env, FAKE_URL: fake.url, ...env },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    children.push(child);
+    const lines = createInterface({ input: child.stdout! });
+    const firstLine = await new Promise<string>((resolve, reject) => {
+      lines.once('line', resolve);
+      child.once('exit', (code, signal) => reject(new Error(`${script} exited early (${code ?? signal})`)));
+    });
+    return { child, firstLine };
+  }
+
+  function exited(child: ChildProcess): Promise<NodeJS.Signals | null> {
+    if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.signalCode);
+    return new Promise((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
+  }
+
+  async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 45_000): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const value = await probe();
+      if (value !== undefined) return value;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  it('settles exactly once when the worker dies between the provider call and settlement', async () => {
+    const a = await budgetedAccount();
+    // The API that takes the request runs no worker, so the crashing child gets the workflow.
+    const { child } = await spawnScript('crashing-worker.ts', {});
+    const api = await gateway({ api: true, worker: false });
+    const text = uniqueText('crash before settle');
+    const pending = fetch(`${api.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${a.key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'gpt-test', messages: [{ role: 'user', content: text }] }),
+    });
+    // The worker called the provider, then died as settlement began.
+    expect(await exited(child)).toBe('SIGKILL');
+    expect(fake.countFor(text)).toBe(1);
+
+    // Another worker picks the workflow up (once the dead one's workflow task times out).
+    await gateway({ api: false, worker: true });
+    const res = await pending;
+    expect(res.status).toBe(200);
+    const requestId = res.headers.get('x-request-id');
+    expect(Number(res.headers.get('x-switchyard-cost-usd'))).toBeGreaterThan(0);
+
+    // Charged exactly once, for the one upstream call.
+    expect(fake.countFor(text)).toBe(1);
+    const { rows } = await pool.query<{ cost_usd: string }>('SELECT cost_usd FROM usage_records WHERE request_id = $1', [requestId]);
+    expect(rows).toHaveLength(1);
+    const { rows: holds } = await pool.query<{ state: string }>('SELECT state FROM reservations WHERE id = $1', [`chat-${requestId}`]);
+    expect(holds).toEqual([{ state: 'settled' }]);
+  }, 90_000);
+
+  it('releases the hold of a stream whose API process died mid-stream, once the hold expires', async () => {
+    const a = await budgetedAccount();
+    // A worker here runs the sweeper; the API serving the stream is a child process.
+    const worker = await gateway({ api: false, worker: true });
+    const { child, firstLine } = await spawnScript('api-only.ts', { STREAM_HOLD_SECONDS: '1' });
+    const url = firstLine.replace(/^url /, '');
+    const requestId = await new Promise<string>((resolve, reject) => {
+      const req = http.request(
+        `${url}/v1/chat/completions`,
+        { method: 'POST', headers: { authorization: `Bearer ${a.key}`, 'content-type': 'application/json' } },
+        (res) => {
+          res.once('data', () => resolve(String(res.headers['x-request-id'])));
+          res.on('error', () => undefined);
+        },
+      );
+      req.on('error', (err) => (err.message.includes('socket hang up') ? undefined : reject(err)));
+      req.end(JSON.stringify({ model: 'gpt-test', stream: true, messages: [{ role: 'user', content: uniqueText('crash mid-stream', '#fault=stall') }] }));
+    });
+    // First tokens are out; the process dies with the hold still taken.
+    child.kill('SIGKILL');
+    await exited(child);
+    const reservationId = `stream-${requestId}`;
+    const held = await pool.query<{ state: string }>('SELECT state FROM reservations WHERE id = $1', [reservationId]);
+    expect(held.rows).toEqual([{ state: 'reserved' }]);
+
+    // The sweeper Schedule (every minute; triggered here) releases it after its expiry.
+    await new Promise((r) => setTimeout(r, 1_200));
+    await worker.client.schedule.getHandle(BUDGET_SWEEPER_SCHEDULE_ID).trigger();
+    const released = await waitFor('the sweeper to release the hold', async () => {
+      const { rows } = await pool.query<{ state: string; release_reason: string | null }>('SELECT state, release_reason FROM reservations WHERE id = $1', [
+        reservationId,
+      ]);
+      return rows[0]?.state === 'released' ? rows[0] : undefined;
+    });
+    expect(released.release_reason).toBe('expired');
+  }, 90_000);
+});
