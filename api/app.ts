@@ -5,10 +5,17 @@ import { adminAuth } from './middleware/admin-auth';
 import { clientAuth } from './middleware/client-auth';
 import { errorHandler } from './middleware/error-handler';
 import { httpMetrics } from './middleware/metrics';
+import { rateLimit } from './middleware/rate-limit';
 import { requestId } from './middleware/request-id';
+import { listBudgetAlertsRoute, putAlertWebhookRoute } from './routes/admin-alerts';
 import { createBudgetRoute, deleteBudgetRoute, getBudgetRoute, listBudgetsRoute, updateBudgetRoute } from './routes/admin-budgets';
-import { createKey, deleteKey } from './routes/admin-keys';
+import { auditRoute } from './routes/admin-audit';
+import { createKey, deleteKey, getKeyRoute, listKeysRoute, patchKeyRoute } from './routes/admin-keys';
+import { createTeamRoute, deleteTeamRoute, getTeamRoute, listTeamsRoute, patchTeamRoute } from './routes/admin-teams';
+import { createTenantRoute, deleteTenantRoute, getTenantRoute, listTenantsRoute, patchTenantRoute } from './routes/admin-tenants';
 import { listPricesRoute, putPriceRoute } from './routes/admin-prices';
+import { usageReportRoute } from './routes/admin-usage';
+import { deleteRateLimitRoute, getRateLimitRoute, putRateLimitRoute } from './routes/admin-rate-limits';
 import { chatCompletions } from './routes/chat-completions';
 import { embeddings } from './routes/embeddings';
 import { healthz, readyz } from './routes/health';
@@ -27,6 +34,8 @@ export function createApp(deps: ApiDeps): Express {
   const json = express.json({ limit: deps.config.maxBodyBytes, type: () => true, strict: false });
   const client = clientAuth(deps.keys);
   const admin = adminAuth(deps.adminToken);
+  // After auth and body parsing: limits are per key and tenant, and tokens are counted from the body.
+  const limited = rateLimit(deps.rateLimiter);
 
   // Each route is labelled for the metrics before anything else runs, so a 401 or a 400 for
   // bad JSON is counted under its route, not under "other".
@@ -40,12 +49,26 @@ export function createApp(deps: ApiDeps): Express {
     res.send(await deps.metrics.registry.metrics());
   });
 
-  route('post', '/v1/chat/completions', client, json, chatCompletions(deps));
-  route('post', '/v1/embeddings', client, json, embeddings(deps));
+  route('post', '/v1/chat/completions', client, json, limited, chatCompletions(deps));
+  route('post', '/v1/embeddings', client, json, limited, embeddings(deps));
   route('get', '/v1/models', client, listModels(deps));
 
+  route('post', '/admin/tenants', admin, json, createTenantRoute(deps));
+  route('get', '/admin/tenants', admin, listTenantsRoute(deps));
+  route('get', '/admin/tenants/:id', admin, getTenantRoute(deps));
+  route('patch', '/admin/tenants/:id', admin, json, patchTenantRoute(deps));
+  route('delete', '/admin/tenants/:id', admin, deleteTenantRoute(deps));
+  route('post', '/admin/teams', admin, json, createTeamRoute(deps));
+  route('get', '/admin/teams', admin, listTeamsRoute(deps));
+  route('get', '/admin/teams/:id', admin, getTeamRoute(deps));
+  route('patch', '/admin/teams/:id', admin, json, patchTeamRoute(deps));
+  route('delete', '/admin/teams/:id', admin, deleteTeamRoute(deps));
   route('post', '/admin/keys', admin, json, createKey(deps));
+  route('get', '/admin/keys', admin, listKeysRoute(deps));
+  route('get', '/admin/keys/:id', admin, getKeyRoute(deps));
+  route('patch', '/admin/keys/:id', admin, json, patchKeyRoute(deps));
   route('delete', '/admin/keys/:id', admin, deleteKey(deps));
+  route('get', '/admin/audit', admin, auditRoute(deps));
   route('post', '/admin/budgets', admin, json, createBudgetRoute(deps));
   route('get', '/admin/budgets', admin, listBudgetsRoute(deps));
   route('get', '/admin/budgets/:id', admin, getBudgetRoute(deps));
@@ -53,6 +76,12 @@ export function createApp(deps: ApiDeps): Express {
   route('delete', '/admin/budgets/:id', admin, deleteBudgetRoute(deps));
   route('get', '/admin/prices', admin, listPricesRoute(deps));
   route('put', '/admin/prices/:model', admin, json, putPriceRoute(deps));
+  route('put', '/admin/tenants/:id/alert-webhook', admin, json, putAlertWebhookRoute(deps));
+  route('get', '/admin/budget-alerts', admin, listBudgetAlertsRoute(deps));
+  route('get', '/admin/usage', admin, usageReportRoute(deps));
+  route('put', '/admin/rate-limits/:scope/:scope_id', admin, json, putRateLimitRoute(deps));
+  route('get', '/admin/rate-limits/:scope/:scope_id', admin, getRateLimitRoute(deps));
+  route('delete', '/admin/rate-limits/:scope/:scope_id', admin, deleteRateLimitRoute(deps));
 
   app.use(function notFound(req: Request) {
     throw new HttpError(404, `Unknown request URL: ${req.method} ${req.path}.`, { code: 'unknown_url' });

@@ -1,8 +1,20 @@
 import type { Pool } from 'pg';
 import { findKeyByHash, hashKey, type KeyRecord } from '../db/keys';
+import { mergePolicies, type Policy } from './policies';
+
+/** An authenticated key: its record with the tenant's and its own rules merged. */
+export interface ClientKey extends KeyRecord {
+  readonly policy: Policy;
+}
+
+/** Why a secret does not authenticate. */
+export const KeyRefusal = { Unknown: 'unknown', Revoked: 'revoked', Disabled: 'disabled', Expired: 'expired' } as const;
+export type KeyRefusal = (typeof KeyRefusal)[keyof typeof KeyRefusal];
+
+export type KeyCheck = { readonly ok: true; readonly key: ClientKey } | { readonly ok: false; readonly reason: KeyRefusal };
 
 interface Entry {
-  readonly record: KeyRecord | null;
+  readonly record: ClientKey | null;
   readonly expiresAt: number;
 }
 
@@ -11,40 +23,50 @@ const MAX_ENTRIES = 50_000;
 
 /**
  * Resolves client keys to records without a database round trip per request: results (also
- * "unknown key") are cached for `ttlMs` (default 5 s), so a revoke made on another instance
- * takes effect within that time; a revoke through this instance invalidates at once.
+ * "unknown key"), with the key's and its tenant's policies, are cached for `ttlMs` (default
+ * 5 s). A revoke, disable or policy change made through another instance therefore takes
+ * effect here within `ttlMs` (plus the lookup's own duration); one made through this
+ * instance invalidates at once.
  */
 export class ClientKeys {
   private readonly cache = new Map<string, Entry>();
-  private readonly inFlight = new Map<string, Promise<KeyRecord | null>>();
+  private readonly inFlight = new Map<string, Promise<ClientKey | null>>();
 
   constructor(
     private readonly pool: Pool,
     private readonly ttlMs = 5_000,
   ) {}
 
-  /** The live key for `secret`, or null when unknown, revoked, disabled or expired. */
-  async authenticate(secret: string, now = Date.now()): Promise<KeyRecord | null> {
+  /** The live key for `secret`, or why there is none (unknown, revoked, disabled, expired). */
+  async authenticate(secret: string, now = Date.now()): Promise<KeyCheck> {
     const digest = hashKey(secret);
     const id = digest.toString('base64');
     const cached = this.cache.get(id);
     const record = cached && cached.expiresAt > now ? cached.record : await this.load(id, digest, now);
-    if (!record || record.revoked || record.disabled) return null;
-    if (record.expiresAt && record.expiresAt.getTime() <= now) return null;
-    return record;
+    if (!record) return { ok: false, reason: KeyRefusal.Unknown };
+    if (record.revoked) return { ok: false, reason: KeyRefusal.Revoked };
+    if (record.disabled) return { ok: false, reason: KeyRefusal.Disabled };
+    if (record.expiresAt && record.expiresAt.getTime() <= now) return { ok: false, reason: KeyRefusal.Expired };
+    return { ok: true, key: record };
   }
 
-  /** Drops every cached entry for a key id (after a revoke on this instance). */
+  /** Drops every cached entry for a key id (after a change to it on this instance). */
   invalidate(keyId: string): void {
     for (const [digest, entry] of this.cache) if (entry.record?.id === keyId) this.cache.delete(digest);
   }
 
-  private load(id: string, digest: Buffer, now: number): Promise<KeyRecord | null> {
+  /** Drops every cached key of a tenant (after a change to the tenant's policy on this instance). */
+  invalidateTenant(tenantId: string): void {
+    for (const [digest, entry] of this.cache) if (entry.record?.tenantId === tenantId) this.cache.delete(digest);
+  }
+
+  private load(id: string, digest: Buffer, now: number): Promise<ClientKey | null> {
     // Concurrent first requests with one key share a single lookup.
     let pending = this.inFlight.get(id);
     if (!pending) {
       pending = findKeyByHash(this.pool, digest)
-        .then((record) => {
+        .then((found) => {
+          const record = found ? { ...found, policy: mergePolicies(found.tenantPolicy, found.keyPolicy) } : null;
           if (this.cache.size >= MAX_ENTRIES) this.cache.clear();
           this.cache.set(id, { record, expiresAt: now + this.ttlMs });
           return record;

@@ -1,4 +1,5 @@
 import type { Pool } from 'pg';
+import type { BudgetAlertNotifier } from '../budget/alert-types';
 import { adapterOutputCaps } from '../budget/output-caps';
 import { releaseCall, reserveCall, settleCall, type ChargeDeps } from '../budget/charge';
 import { tokenUsageOf, type OpenAIUsageLike } from '../budget/usage-tokens';
@@ -21,6 +22,8 @@ import { budgetExceededToHttp, priceUnknownToHttp } from './failure-to-http';
 export interface StreamBudgetDeps {
   readonly pool: Pool;
   readonly providers: ProviderRegistry;
+  /** Starts budget alert deliveries after settlement; see `ChargeDeps.alerts`. */
+  readonly budgetAlerts?: BudgetAlertNotifier;
 }
 
 /**
@@ -110,5 +113,5 @@ export async function releaseStream(deps: StreamBudgetDeps, reservation: Pick<St
 }
 
 function chargeDeps(deps: StreamBudgetDeps): ChargeDeps {
-  return { pool: deps.pool, prices: PriceCache.for(deps.pool), defaultOutputCap: adapterOutputCaps(deps.providers) };
+  return { pool: deps.pool, prices: PriceCache.for(deps.pool), defaultOutputCap: adapterOutputCaps(deps.providers), alerts: deps.budgetAlerts };
 }

@@ -12,7 +12,10 @@
  * every round is listed next to the median), MICRO_CPU_PROF_DIR (a `--cpu-prof` folder for the
  * gateway child), MICRO_COMPARE (the compiled fast-path-micro.js of another build, e.g. a copy of
  * dist/ made before a change: both gateways run side by side in alternating rounds, so machine
- * noise hits them alike), MICRO_FRESH=1 (new gateway processes every round: cold-start rounds).
+ * noise hits them alike), MICRO_FRESH=1 (new gateway processes every round: cold-start rounds),
+ * MICRO_RATE_LIMIT=`<rpm>,<tpm>` (the bench key gets those limits, counters in an in-memory store
+ * with 1 ms round trips instead of Postgres; the MICRO_COMPARE gateway runs without it, so
+ * `MICRO_COMPARE=dist/bench/fast-path-micro.js` measures the limiter's cost alone).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import type { Server } from 'node:http';
@@ -20,12 +23,16 @@ import type { AddressInfo } from 'node:net';
 import type { Client } from '@temporalio/client';
 import type { Pool } from 'pg';
 import { createApp } from '../api/app';
-import { ClientKeys } from '../api/client-keys';
+import { ClientKeys, type ClientKey, type KeyCheck } from '../api/client-keys';
+import { mergePolicies } from '../api/policies';
 import { parseConfig } from '../config/load-config';
-import type { KeyRecord } from '../db/keys';
+import { NO_POLICY } from '../db/policies';
 import { createLogger } from '../observability/logger';
 import { createMetrics } from '../observability/metrics';
 import { ProviderRegistry } from '../providers/registry';
+import { MemoryRateLimitStore } from '../ratelimit/memory-store';
+import { RateLimiter } from '../ratelimit/rate-limiter';
+import { RateLimitScope } from '../ratelimit/store';
 import { startFakeUpstream } from '../test/fakes';
 import { BENCH_KEY_ENV, BENCH_MODEL, BENCH_UPSTREAM_KEY, UPSTREAM_MODEL } from './bench-config';
 import { createTransport, type RequestSpec, type Transport } from './http-client';
@@ -39,7 +46,7 @@ const CLIENT_KEY = 'sk-micro-bench';
 
 /** Every key authenticates: the benchmark measures the request path, not the key cache. */
 class StaticKeys extends ClientKeys {
-  private readonly record: KeyRecord = {
+  private readonly record: ClientKey = {
     id: 'key_micro',
     tenantId: 'default',
     teamId: null,
@@ -48,13 +55,27 @@ class StaticKeys extends ClientKeys {
     expiresAt: null,
     disabled: false,
     revoked: false,
+    tags: {},
+    keyPolicy: NO_POLICY,
+    tenantPolicy: NO_POLICY,
+    policy: mergePolicies(NO_POLICY, NO_POLICY),
   };
   constructor() {
     super(unused<Pool>('pool'));
   }
-  override async authenticate(): Promise<KeyRecord | null> {
-    return this.record;
+  override async authenticate(): Promise<KeyCheck> {
+    return { ok: true, key: this.record };
   }
+}
+
+/**
+ * The stream path asks Postgres whether a budget applies to the caller and records usage after
+ * the stream; this pool answers every query at once with no rows (no budgets), so only the
+ * gateway's own work is measured.
+ */
+function noBudgetsPool(): Pool {
+  const query = async () => ({ rows: [], rowCount: 0 });
+  return { query, connect: async () => ({ query, release: () => undefined }) } as unknown as Pool;
 }
 
 /** A dependency the stream path must never touch: any use throws. */
@@ -64,6 +85,19 @@ function unused<T extends object>(name: string): T {
       throw new Error(`fast-path micro bench: ${name}.${String(prop)} used`);
     },
   });
+}
+
+/** The limiter: no limits, or MICRO_RATE_LIMIT's on the bench key (a store with 1 ms round trips). */
+function benchRateLimiter(): RateLimiter {
+  const store = new MemoryRateLimitStore(1);
+  const spec = process.env.MICRO_RATE_LIMIT;
+  if (spec) {
+    const [rpm, tpm] = spec.split(',').map((v) => (v ? Number(v) : null));
+    store.setLimits({ scope: RateLimitScope.Key, scopeId: 'key_micro' }, { rpm: rpm ?? null, tpm: tpm ?? null });
+  }
+  const limiter = new RateLimiter({ store });
+  limiter.start();
+  return limiter;
 }
 
 async function serve(fakeUrl: string): Promise<void> {
@@ -76,12 +110,13 @@ async function serve(fakeUrl: string): Promise<void> {
   );
   const app = createApp({
     config,
-    pool: unused<Pool>('pool'),
+    pool: noBudgetsPool(),
     temporal: unused<Client>('temporal'),
     providers: new ProviderRegistry(config),
     metrics: createMetrics(),
     logger: createLogger({ level: 'warn' }),
     keys: new StaticKeys(),
+    rateLimiter: benchRateLimiter(),
     adminToken: undefined,
   });
   const server = await new Promise<Server>((resolve) => {
@@ -136,6 +171,7 @@ async function startGateway(label: string, file: string, fakeUrl: string, profDi
   const child = fork(file, [SERVE_FLAG, fakeUrl], {
     execArgv: profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    env: label === 'compare' ? { ...process.env, MICRO_RATE_LIMIT: '' } : process.env,
   });
   const port = await new Promise<number>((resolve, reject) => {
     child.once('message', (m) => resolve((m as { port: number }).port));

@@ -5,12 +5,12 @@
  */
 import { Runtime, DefaultLogger } from '@temporalio/worker';
 import { startGateway } from '../server/start-gateway';
-import { loadSettings, onShutdown, say } from './common';
+import { loadSettings, onShutdown, requireAdminToken, say } from './common';
 
 async function main(): Promise<void> {
   const { env, config, logger } = loadSettings();
   if (!env.TEMPORAL_ADDRESS || !env.DATABASE_URL) throw new Error('npm run api needs TEMPORAL_ADDRESS and DATABASE_URL (npm start runs embedded ones)');
-  if (!env.SWITCHYARD_ADMIN_TOKEN) say('SWITCHYARD_ADMIN_TOKEN is not set: the admin API is closed');
+  requireAdminToken(env, 'for npm run api');
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const gateway = await startGateway({
     config,

@@ -23,6 +23,18 @@ export function loadSettings(): { env: RuntimeEnv; config: GatewayConfig; logger
   }
 }
 
+/**
+ * Outside the embedded dev default the admin API must be guarded: a gateway that would start
+ * with it closed by accident (a forgotten variable) refuses to start instead, naming it.
+ */
+export function requireAdminToken(env: RuntimeEnv, where: string): void {
+  if (env.SWITCHYARD_ADMIN_TOKEN) return;
+  process.stderr.write(
+    `switchyard: invalid configuration: SWITCHYARD_ADMIN_TOKEN is required ${where} (16+ characters; npm start on embedded Postgres creates one)\n`,
+  );
+  process.exit(78); // EX_CONFIG
+}
+
 /** Runs `stop` once on SIGINT/SIGTERM, then exits; a second signal exits at once. */
 export function onShutdown(stop: () => Promise<void>, log: (line: string) => void): void {
   let stopping = false;

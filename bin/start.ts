@@ -10,10 +10,11 @@ import { migrate } from '../db/migrate';
 import { startEmbeddedInfra } from '../server/embedded-infra';
 import { ensureDevCredentials } from '../server/first-run-credentials';
 import { startGateway } from '../server/start-gateway';
-import { PROJECT_ROOT, loadSettings, onShutdown, say } from './common';
+import { PROJECT_ROOT, loadSettings, onShutdown, requireAdminToken, say } from './common';
 
 async function main(): Promise<void> {
   const { env, config, logger } = loadSettings();
+  if (env.DATABASE_URL) requireAdminToken(env, 'when DATABASE_URL names an existing Postgres');
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const dataDir = path.resolve(PROJECT_ROOT, env.SWITCHYARD_DATA_DIR);
   const infra = await startEmbeddedInfra({
@@ -29,8 +30,8 @@ async function main(): Promise<void> {
   try {
     let adminToken = env.SWITCHYARD_ADMIN_TOKEN;
     let credentials: Awaited<ReturnType<typeof ensureDevCredentials>> | undefined;
-    // Dev credentials only on the embedded default: next to a real Postgres (DATABASE_URL) the
-    // admin API stays closed until SWITCHYARD_ADMIN_TOKEN is set.
+    // Dev credentials only on the embedded default: next to a real Postgres (DATABASE_URL) an
+    // admin token is required (checked before anything starts).
     if (!adminToken && !env.DATABASE_URL) {
       const pool = createPool(infra.databaseUrl, 1);
       await migrate(pool);
@@ -61,8 +62,6 @@ async function main(): Promise<void> {
     if (credentials) {
       lines.push(`  Admin token:   ${credentials.adminToken}   (stored in ${credentials.adminTokenFile})`);
       lines.push(`  Client key:    ${credentials.firstClientKey}   (stored in ${credentials.clientKeyFile})`);
-    } else if (!adminToken) {
-      lines.push('  Admin API:     closed (set SWITCHYARD_ADMIN_TOKEN to open it)');
     }
     lines.push('  Ctrl-C stops everything this command started.', '');
     process.stderr.write(lines.join('\n') + '\n');

@@ -170,6 +170,7 @@ export async function settleCall(deps: ChargeDeps, input: SettleCallInput): Prom
       cachedInputTokens: usage.cachedInputTokens ?? 0,
       latencyMs: input.latencyMs === undefined ? null : Math.round(input.latencyMs),
       status: input.status,
+      tags: input.caller.tags,
       priceId: price?.id ?? null,
     },
     unheldCaller: input.held ? undefined : input.caller,

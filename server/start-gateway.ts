@@ -13,6 +13,10 @@ import { PriceCache } from '../prices/price-cache';
 import type { Logger } from '../observability/logger';
 import { createMetrics } from '../observability/metrics';
 import { ProviderRegistry } from '../providers/registry';
+import { PgRateLimitStore } from '../db/rate-limits';
+import { RateLimiter } from '../ratelimit/rate-limiter';
+import { ensureBudgetAlertSweeperSchedule } from '../temporal/budget-alert-sweeper';
+import { temporalAlertNotifier } from '../temporal/budget-alert-notifier';
 import { ensureBudgetSweeperSchedule } from '../temporal/budget-sweeper';
 import { connectTemporal, type TemporalSettings } from '../temporal/connect';
 import { ensureSearchAttributes } from '../temporal/ensure-search-attributes';
@@ -45,6 +49,8 @@ export interface RunningGateway {
   readonly providers: ProviderRegistry;
   /** Current prices, shared by the worker's budget activities and the API. */
   readonly prices: PriceCache;
+  /** The api role's rate limiter (its counters sync through Postgres). */
+  readonly rateLimiter?: RateLimiter;
   /** Stops HTTP (in-flight requests finish), then the worker, then the connections. */
   stop(): Promise<void>;
 }
@@ -65,6 +71,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   const prices = PriceCache.for(pool);
   const { connection, client } = await connectTemporal(opts.temporal);
   await checkSearchAttributes(connection, opts);
+  const budgetAlerts = temporalAlertNotifier(client, opts.logger);
   const metrics = createMetrics();
   const providers = new ProviderRegistry(opts.config);
   const missing = providers.unconfigured();
@@ -81,6 +88,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       prices,
       metrics,
       workflowBundle: opts.workflowBundle,
+      budgetAlerts,
     });
     await ensureSweeper(client, opts);
     workerRun = worker.run().catch((err: unknown) => {
@@ -91,7 +99,13 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
 
   let server: Server | undefined;
   let url: string | undefined;
+  let rateLimiter: RateLimiter | undefined;
   if (opts.roles.api) {
+    rateLimiter = new RateLimiter({
+      store: new PgRateLimitStore(pool),
+      onSyncError: (err) => opts.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'rate limit sync failed; counting locally'),
+    });
+    rateLimiter.start();
     const app = createApp({
       config: opts.config,
       pool,
@@ -100,7 +114,9 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       metrics,
       logger: opts.logger,
       keys: new ClientKeys(pool, opts.keyCacheTtlMs ?? 5_000),
+      rateLimiter,
       adminToken: opts.adminToken,
+      budgetAlerts,
     });
     const host = opts.host ?? '127.0.0.1';
     server = await new Promise<Server>((resolve, reject) => {
@@ -117,6 +133,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     client,
     providers,
     prices,
+    rateLimiter,
     async stop() {
       if (server) {
         const closing = new Promise<void>((resolve) => server!.close(() => resolve()));
@@ -126,6 +143,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       if (worker && worker.getState() === 'RUNNING') worker.shutdown();
       await workerRun;
       await connection.close();
+      await rateLimiter?.stop();
       await pool.end();
     },
   };
@@ -140,6 +158,12 @@ async function ensureSweeper(client: Client, opts: GatewayOptions): Promise<void
     if ((await ensureBudgetSweeperSchedule(client)) === 'created') opts.logger.info('created the budget sweeper Schedule');
   } catch (err) {
     opts.logger.error({ err: err instanceof Error ? err.message : String(err) }, 'could not create the budget sweeper Schedule');
+  }
+  // Without it, an alert whose delivery failed to start stays pending (it is still recorded).
+  try {
+    if ((await ensureBudgetAlertSweeperSchedule(client)) === 'created') opts.logger.info('created the budget alert sweeper Schedule');
+  } catch (err) {
+    opts.logger.error({ err: err instanceof Error ? err.message : String(err) }, 'could not create the budget alert sweeper Schedule');
   }
 }
 

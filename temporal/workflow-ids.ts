@@ -23,3 +23,11 @@ export function embeddingsWorkflowId(requestId: string): string {
 export function idempotentWorkflowId(prefix: string, digest: string): string {
   return `${prefix}idem-${digest}`;
 }
+
+/**
+ * `budget-alert-<budget>-<period start>-<threshold>`: one delivery per alert, so a second start
+ * (the settlement's notifier and the alert sweeper racing) lands on the same execution.
+ */
+export function budgetAlertWorkflowId(alert: { readonly budgetId: string; readonly periodStart: string; readonly threshold: number }): string {
+  return `budget-alert-${alert.budgetId}-${alert.periodStart}-${alert.threshold}`;
+}

@@ -1,8 +1,10 @@
 import path from 'node:path';
 import { Worker, type NativeConnection, type WorkflowBundleOption } from '@temporalio/worker';
 import type { Pool } from 'pg';
+import { createBudgetAlertActivities } from '../activities/budget-alert-activities';
 import { createBudgetActivities } from '../activities/budget-activities';
 import { createProviderActivities } from '../activities/provider-activities';
+import type { BudgetAlertNotifier } from '../budget/alert-types';
 import { adapterOutputCaps } from '../budget/output-caps';
 import { PriceCache } from '../prices/price-cache';
 import type { ProviderRegistry } from '../providers/registry';
@@ -15,11 +17,12 @@ export const WORKFLOWS_PATH = path.join(__dirname, '..', 'workflows');
 /**
  * The interactive-queue worker: request workflows, their provider activities, the budget
  * activities (reserve/settle/release, run as local activities by the request workflows) and the
- * budget sweeper's activity.
+ * budget sweepers' activities, and budget alert delivery.
  *
  * @param pool the ledger's database.
  * @param prices price cache; default: the process's shared one for `pool` (30 s TTL).
  * @param workflowBundle a prebuilt bundle (tests bundle once per run); default: bundle at start.
+ * @param budgetAlerts starts alert deliveries after settlement; default: none (the alert sweeper delivers).
  */
 export async function createInteractiveWorker(opts: {
   connection: NativeConnection;
@@ -29,18 +32,24 @@ export async function createInteractiveWorker(opts: {
   prices?: PriceCache;
   metrics?: GatewayMetrics;
   workflowBundle?: WorkflowBundleOption;
+  budgetAlerts?: BudgetAlertNotifier;
 }): Promise<Worker> {
   const budget = createBudgetActivities({
     pool: opts.pool,
     prices: opts.prices ?? PriceCache.for(opts.pool),
     defaultOutputCap: adapterOutputCaps(opts.providers),
+    alerts: opts.budgetAlerts,
   });
   return Worker.create({
     connection: opts.connection,
     namespace: opts.namespace,
     taskQueue: TaskQueue.Interactive,
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
-    activities: { ...createProviderActivities({ providers: opts.providers, metrics: opts.metrics }), ...budget },
+    activities: {
+      ...createProviderActivities({ providers: opts.providers, metrics: opts.metrics }),
+      ...budget,
+      ...createBudgetAlertActivities({ pool: opts.pool }),
+    },
     // Provider calls are I/O-bound: many may wait on upstreams at once.
     maxConcurrentActivityTaskExecutions: 500,
     maxConcurrentWorkflowTaskExecutions: 100,

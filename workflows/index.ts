@@ -2,3 +2,5 @@
 export { chatCompletionWorkflow } from './chat-completion';
 export { embeddingsWorkflow } from './embeddings';
 export { releaseExpiredReservationsWorkflow } from './release-expired-reservations';
+export { budgetAlertWorkflow } from './budget-alert';
+export { redeliverBudgetAlertsWorkflow } from './redeliver-budget-alerts';

@@ -8,6 +8,8 @@ export interface Caller {
   /** The key's team; `null` for a key that belongs to its tenant directly. */
   readonly teamId: string | null;
   readonly keyId: string;
+  /** The key's cost-allocation tags, copied onto its usage records. */
+  readonly tags?: Readonly<Record<string, string>>;
 }
 
 interface PlannedCall {

@@ -1,17 +1,25 @@
 import type { NextFunction, Request, Response } from 'express';
-import type { ClientKeys } from '../client-keys';
+import { KeyRefusal, type ClientKeys } from '../client-keys';
 import { HttpError } from '../http-error';
 
-/** Requires `Authorization: Bearer <client key>`; puts the key record on `res.locals.key`. */
+// Only the holder of a key learns why it stopped working; an unknown key reveals nothing.
+const REFUSAL_MESSAGES: Record<KeyRefusal, string> = {
+  [KeyRefusal.Unknown]: 'Incorrect API key provided.',
+  [KeyRefusal.Revoked]: 'This API key has been revoked.',
+  [KeyRefusal.Disabled]: 'This API key is disabled.',
+  [KeyRefusal.Expired]: 'This API key has expired.',
+};
+
+/** Requires `Authorization: Bearer <client key>`; puts the `ClientKey` (with its merged policy) on `res.locals.key`. */
 export function clientAuth(keys: ClientKeys) {
   return async function clientAuthMiddleware(req: Request, res: Response, next: NextFunction): Promise<void> {
     const secret = bearer(req);
     if (!secret) {
       throw new HttpError(401, 'Missing API key. Send it as "Authorization: Bearer <key>".', { code: 'missing_api_key' });
     }
-    const record = await keys.authenticate(secret);
-    if (!record) throw new HttpError(401, 'Incorrect API key provided.', { code: 'invalid_api_key' });
-    res.locals.key = record;
+    const check = await keys.authenticate(secret);
+    if (!check.ok) throw new HttpError(401, REFUSAL_MESSAGES[check.reason], { code: 'invalid_api_key' });
+    res.locals.key = check.key;
     next();
   };
 }

@@ -1,8 +1,11 @@
 import type { Request, Response } from 'express';
 import { z } from 'zod';
-import { LedgerError, LedgerErrorCode, budgetStatus, createBudget, deleteBudget, listBudgets, updateBudget, type Budget } from '../../db/ledger';
+import { AuditEntity, writeAudit } from '../../db/audit';
+import { LedgerError, LedgerErrorCode, budgetStatus, createBudget, deleteBudget, getBudget, listBudgets, updateBudget, type Budget } from '../../db/ledger';
+import { inTransaction } from '../../db/ledger/transaction';
 import type { ApiDeps } from '../deps';
 import { HttpError } from '../http-error';
+import { actorOf } from '../middleware/admin-auth';
 import { validateBody } from '../validation/validate';
 import { usdAmount } from '../validation/usd-amount';
 
@@ -32,6 +35,11 @@ function budgetBody(b: Budget) {
   };
 }
 
+/** The audit fields every budget change shares. */
+function audit(res: Response, b: Budget) {
+  return { actor: actorOf(res), entityType: AuditEntity.Budget, entityId: b.id, tenantId: b.tenantId };
+}
+
 function notFound(id: string): HttpError {
   return new HttpError(404, `No budget with id ${id}.`, { code: 'budget_not_found' });
 }
@@ -41,7 +49,11 @@ export function createBudgetRoute(deps: ApiDeps) {
   return async function createBudgetHandler(req: Request, res: Response): Promise<void> {
     const body = validateBody(createBudgetSchema, req.body);
     try {
-      const budget = await createBudget(deps.pool, { scope: body.scope, scopeId: body.scope_id, period: body.period, limitUsd: body.limit_usd });
+      const budget = await inTransaction(deps.pool, async (db) => {
+        const created = await createBudget(db, { scope: body.scope, scopeId: body.scope_id, period: body.period, limitUsd: body.limit_usd });
+        await writeAudit(db, { ...audit(res, created), action: 'create', before: null, after: budgetBody(created) });
+        return created;
+      });
       deps.logger.info({ budgetId: budget.id, scope: budget.scope, scopeId: budget.scopeId }, 'budget created');
       res.status(201).json(budgetBody(budget));
     } catch (err) {
@@ -92,8 +104,13 @@ export function updateBudgetRoute(deps: ApiDeps) {
   return async function updateBudgetHandler(req: Request, res: Response): Promise<void> {
     const id = String(req.params.id);
     const body = validateBody(updateBudgetSchema, req.body);
-    const budget = await updateBudget(deps.pool, id, { limitUsd: body.limit_usd });
-    if (!budget) throw notFound(id);
+    const budget = await inTransaction(deps.pool, async (db) => {
+      const before = await getBudget(db, id);
+      const after = before && (await updateBudget(db, id, { limitUsd: body.limit_usd }));
+      if (!before || !after) throw notFound(id);
+      await writeAudit(db, { ...audit(res, after), action: 'update', before: budgetBody(before), after: budgetBody(after) });
+      return after;
+    });
     deps.logger.info({ budgetId: id, limitUsd: budget.limitUsd }, 'budget limit changed');
     res.json(budgetBody(budget));
   };
@@ -103,7 +120,11 @@ export function updateBudgetRoute(deps: ApiDeps) {
 export function deleteBudgetRoute(deps: ApiDeps) {
   return async function deleteBudgetHandler(req: Request, res: Response): Promise<void> {
     const id = String(req.params.id);
-    if (!(await deleteBudget(deps.pool, id))) throw notFound(id);
+    await inTransaction(deps.pool, async (db) => {
+      const before = await getBudget(db, id);
+      if (!before || !(await deleteBudget(db, id))) throw notFound(id);
+      await writeAudit(db, { ...audit(res, before), action: 'delete', before: budgetBody(before), after: null });
+    });
     deps.logger.info({ budgetId: id }, 'budget deleted');
     res.json({ id, object: 'budget', deleted: true });
   };

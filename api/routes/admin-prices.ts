@@ -2,9 +2,12 @@ import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { PriceKind, type Price } from '../../prices/price';
 import { PriceCache } from '../../prices/price-cache';
-import { findCurrentPrice, listCurrentPrices, setPrice } from '../../prices/price-store';
+import { AuditEntity, writeAudit } from '../../db/audit';
+import { inTransaction } from '../../db/ledger/transaction';
+import { findCurrentPrice, insertPriceVersion, listCurrentPrices } from '../../prices/price-store';
 import type { ApiDeps } from '../deps';
 import { HttpError } from '../http-error';
+import { actorOf } from '../middleware/admin-auth';
 import { validateBody } from '../validation/validate';
 import { usdPerMillion } from '../validation/usd-amount';
 
@@ -52,15 +55,32 @@ export function putPriceRoute(deps: ApiDeps) {
     const model = String(req.params.model);
     if (model.length > 200) throw new HttpError(400, 'The model id is too long.', { param: 'model', code: 'invalid_value' });
     const body = validateBody(putPriceSchema, req.body);
-    const current = body.kind === undefined || body.max_output_tokens === undefined ? await findCurrentPrice(deps.pool, model) : null;
-    const price = await setPrice(deps.pool, {
-      model,
-      kind: body.kind ?? current?.kind ?? PriceKind.Chat,
-      inputPerMTokUsd: body.input_per_mtok,
-      outputPerMTokUsd: body.output_per_mtok,
-      cachedInputPerMTokUsd: body.cached_input_per_mtok ?? null,
-      // Omitted keeps the model's known output cap: it sizes reservations, not prices.
-      maxOutputTokens: body.max_output_tokens === undefined ? (current?.maxOutputTokens ?? null) : body.max_output_tokens,
+    // One transaction: the new version, the superseded one and the audit row commit together.
+    const price = await inTransaction(deps.pool, async (db) => {
+      const current = await findCurrentPrice(db, model);
+      const set = await insertPriceVersion(
+        db,
+        {
+          model,
+          kind: body.kind ?? current?.kind ?? PriceKind.Chat,
+          inputPerMTokUsd: body.input_per_mtok,
+          outputPerMTokUsd: body.output_per_mtok,
+          cachedInputPerMTokUsd: body.cached_input_per_mtok ?? null,
+          // Omitted keeps the model's known output cap: it sizes reservations, not prices.
+          maxOutputTokens: body.max_output_tokens === undefined ? (current?.maxOutputTokens ?? null) : body.max_output_tokens,
+        },
+        'admin',
+      );
+      await writeAudit(db, {
+        actor: actorOf(res),
+        action: 'set',
+        entityType: AuditEntity.Price,
+        entityId: model,
+        tenantId: null,
+        before: current ? priceBody(current) : null,
+        after: priceBody(set),
+      });
+      return set;
     });
     PriceCache.for(deps.pool).invalidate();
     deps.logger.info({ model, priceId: price.id }, 'price set');

@@ -1,14 +1,15 @@
 import type { Request, Response } from 'express';
-import type { KeyRecord } from '../../db/keys';
 import { planRoute } from '../../config/route-plan';
 import type { ChatRequest } from '../../providers/types';
 import { SA } from '../../temporal/search-attributes';
 import { WorkflowIdPrefix, chatWorkflowId } from '../../temporal/workflow-ids';
 import type { ChatWorkflowInput, ChatWorkflowResult } from '../../workflows/types';
 import { workflowTimeoutMs } from '../../workflows/deadlines';
+import type { ClientKey } from '../client-keys';
 import type { ApiDeps } from '../deps';
 import { executeRequestWorkflow } from '../durable-call';
 import { idempotentId } from '../idempotency';
+import { allowedPlan, applyChatPolicy, assertModelAllowed } from '../policies';
 import { attemptTimeoutMs, resolveModel } from '../resolve-model';
 import { streamChat } from '../stream-chat';
 import { chatRequestSchema } from '../validation/chat-request-schema';
@@ -24,12 +25,13 @@ export function chatCompletions(deps: ApiDeps) {
     const body = validateBody(chatRequestSchema, req.body) as ChatRequest;
     const route = resolveModel(deps.config, body.model, 'chat');
     res.locals.model = route.name;
-    const plan = planRoute(deps.config, route);
-    const key = res.locals.key as KeyRecord;
+    const key = res.locals.key as ClientKey;
+    assertModelAllowed(key.policy, route.name);
+    const plan = allowedPlan(key.policy, planRoute(deps.config, route));
 
     if (body.stream) {
-      const caller = { tenantId: key.tenantId, teamId: key.teamId, keyId: key.id };
-      await streamChat(deps, req, res, { request: body, plan, requestId: res.locals.requestId as string, caller });
+      const caller = { tenantId: key.tenantId, teamId: key.teamId, keyId: key.id, tags: key.tags };
+      await streamChat(deps, req, res, { request: applyChatPolicy(key.policy, body), plan, requestId: res.locals.requestId as string, caller });
       return;
     }
 
@@ -44,14 +46,15 @@ export function chatCompletions(deps: ApiDeps) {
     });
     const input: ChatWorkflowInput = {
       requestId,
-      caller: { tenantId: key.tenantId, teamId: key.teamId, keyId: key.id },
+      caller: { tenantId: key.tenantId, teamId: key.teamId, keyId: key.id, tags: key.tags },
       plan,
       retry: deps.config.retry,
       attemptTimeoutMs: attemptTimeoutMs(
         deps.config,
         plan.map((a) => a.provider),
       ),
-      request: request as ChatRequest,
+      // The idempotency digest above is of the client's request; the policy applies after it.
+      request: applyChatPolicy(key.policy, request as ChatRequest),
     };
     const result = await executeRequestWorkflow<ChatWorkflowResult>(deps, {
       workflowType: 'chatCompletionWorkflow',

@@ -1,14 +1,15 @@
 import type { Request, Response } from 'express';
-import type { KeyRecord } from '../../db/keys';
 import { planRoute } from '../../config/route-plan';
 import type { EmbeddingRequest } from '../../providers/types';
 import { SA } from '../../temporal/search-attributes';
 import { WorkflowIdPrefix, embeddingsWorkflowId } from '../../temporal/workflow-ids';
 import type { EmbeddingsWorkflowInput, EmbeddingsWorkflowResult } from '../../workflows/types';
 import { workflowTimeoutMs } from '../../workflows/deadlines';
+import type { ClientKey } from '../client-keys';
 import type { ApiDeps } from '../deps';
 import { executeRequestWorkflow } from '../durable-call';
 import { idempotentId } from '../idempotency';
+import { allowedPlan, assertModelAllowed } from '../policies';
 import { attemptTimeoutMs, resolveModel } from '../resolve-model';
 import { embeddingRequestSchema } from '../validation/chat-request-schema';
 import { validateBody } from '../validation/validate';
@@ -20,9 +21,10 @@ export function embeddings(deps: ApiDeps) {
     const request = validateBody(embeddingRequestSchema, req.body) as EmbeddingRequest;
     const route = resolveModel(deps.config, request.model, 'embedding');
     res.locals.model = route.name;
-    const key = res.locals.key as KeyRecord;
+    const key = res.locals.key as ClientKey;
+    assertModelAllowed(key.policy, route.name);
     const requestId = res.locals.requestId as string;
-    const plan = planRoute(deps.config, route);
+    const plan = allowedPlan(key.policy, planRoute(deps.config, route));
     const idemId = await idempotentId(req, {
       pool: deps.pool,
       keyId: key.id,
@@ -32,7 +34,7 @@ export function embeddings(deps: ApiDeps) {
     });
     const input: EmbeddingsWorkflowInput = {
       requestId,
-      caller: { tenantId: key.tenantId, teamId: key.teamId, keyId: key.id },
+      caller: { tenantId: key.tenantId, teamId: key.teamId, keyId: key.id, tags: key.tags },
       plan,
       retry: deps.config.retry,
       attemptTimeoutMs: attemptTimeoutMs(

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Pool } from 'pg';
+import type { Queryable } from '../queryable';
 import { normalizeUsd, unitsToUsd, usdToUnits } from '../../prices/usd';
 import { LedgerError, LedgerErrorCode } from './errors';
 import { periodWindow } from './periods';
@@ -46,7 +47,7 @@ const OWNER_QUERY: Record<BudgetScope, string> = {
  *   `budget_exists` when the scope already has a budget for that period.
  */
 export async function createBudget(
-  pool: Pool,
+  pool: Queryable,
   input: { readonly scope: BudgetScope; readonly scopeId: string; readonly period: BudgetPeriod; readonly limitUsd: number | string },
 ): Promise<Budget> {
   const limit = normalizeUsd(input.limitUsd);
@@ -67,7 +68,7 @@ export async function createBudget(
  * Changes a budget's limit; takes effect on the next reservation (a lower limit does not
  * cancel what is already reserved). Returns `null` when no budget has that id.
  */
-export async function updateBudget(pool: Pool, id: string, input: { readonly limitUsd: number | string }): Promise<Budget | null> {
+export async function updateBudget(pool: Queryable, id: string, input: { readonly limitUsd: number | string }): Promise<Budget | null> {
   const { rows } = await pool.query<BudgetRow>(`UPDATE budgets SET limit_usd = $2, updated_at = now() WHERE id = $1 RETURNING ${COLUMNS}`, [
     id,
     normalizeUsd(input.limitUsd),
@@ -79,12 +80,12 @@ export async function updateBudget(pool: Pool, id: string, input: { readonly lim
  * Deletes a budget with its period counters. Open reservations simply stop counting against
  * it; usage records are kept. Returns false when no budget has that id.
  */
-export async function deleteBudget(pool: Pool, id: string): Promise<boolean> {
+export async function deleteBudget(pool: Queryable, id: string): Promise<boolean> {
   const { rowCount } = await pool.query('DELETE FROM budgets WHERE id = $1', [id]);
   return (rowCount ?? 0) > 0;
 }
 
-export async function getBudget(pool: Pool, id: string): Promise<Budget | null> {
+export async function getBudget(pool: Queryable, id: string): Promise<Budget | null> {
   const { rows } = await pool.query<BudgetRow>(`SELECT ${COLUMNS} FROM budgets WHERE id = $1`, [id]);
   return rows[0] ? toBudget(rows[0]) : null;
 }

@@ -1,8 +1,14 @@
 import * as accounts from './001-accounts';
 import * as budgets from './002-budgets';
+import * as accountsAdmin from './003-accounts-admin';
+import * as rateLimits from './004-rate-limits';
+import * as budgetAlerts from './005-budget-alerts';
 
 /** Migrations in order. Append only: an applied migration is never edited. */
 export const MIGRATIONS: ReadonlyArray<{ readonly id: string; readonly sql: string }> = [
   { id: '001-accounts', sql: accounts.sql },
   { id: '002-budgets', sql: budgets.sql },
+  { id: '003-accounts-admin', sql: accountsAdmin.sql },
+  { id: '004-rate-limits', sql: rateLimits.sql },
+  { id: '005-budget-alerts', sql: budgetAlerts.sql },
 ];
