@@ -75,19 +75,23 @@ export async function runGatewayPhases(opts: {
   log(`gateway ready at ${gateway.url} (pid ${gateway.pid})`);
   const transport = createTransport(opts.transportName);
   try {
-    const clientKey = await createClientKey(gateway.url, adminToken);
+    const clientKey = (await createClientKey(gateway.url, adminToken)).key;
+    // A second key with limits far above the load: its phase shows what the limiter costs.
+    const limited = await createClientKey(gateway.url, adminToken);
+    await setRateLimit(gateway.url, adminToken, limited.id);
     const meter = new CpuMeter({ root: process.pid, underTest: gateway.pid, temporal: opts.temporalPid });
     await opts.gate.waitForQuiet();
     const idle = await measureIdle(meter);
     log(`  at rest: gateway ${idle.gatewayMsPerS?.toFixed(1)} CPU ms/s, Temporal server ${idle.temporalMsPerS?.toFixed(1)} CPU ms/s`);
 
     const phases = [
-      { group: PhaseGroup.Fast, path: PathName.FastPath, stream: true },
-      { group: PhaseGroup.Durable, path: PathName.Durable, stream: false },
+      { group: PhaseGroup.Fast, path: PathName.FastPath, stream: true, key: clientKey },
+      { group: PhaseGroup.Fast, path: PathName.FastPathLimited, stream: true, key: limited.key },
+      { group: PhaseGroup.Durable, path: PathName.Durable, stream: false, key: clientKey },
     ] as const;
     for (const phase of phases) {
       if (!settings.groups.has(phase.group)) continue;
-      const spec = chatSpec({ baseUrl: gateway.url, bearer: clientKey, model: BENCH_MODEL, stream: phase.stream });
+      const spec = chatSpec({ baseUrl: gateway.url, bearer: phase.key, model: BENCH_MODEL, stream: phase.stream });
       await checkOnce(spec, `gateway ${phase.path}`);
       log(`${phase.path} phases…`);
       for (const c of settings.concurrencies) {
@@ -114,8 +118,19 @@ async function measureIdle(meter: CpuMeter): Promise<IdleCpu> {
   return { gatewayMsPerS: perSecond(cpu.underTestMs), temporalMsPerS: perSecond(cpu.temporalMs) };
 }
 
+/** Sets rpm/tpm limits on a key that the bench load never reaches (PUT /admin/rate-limits). */
+async function setRateLimit(gatewayUrl: string, adminToken: string, keyId: string): Promise<void> {
+  const res = await fetch(`${gatewayUrl}/admin/rate-limits/key/${keyId}`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${adminToken}` },
+    body: JSON.stringify({ rpm: 10_000_000, tpm: 1_000_000_000 }),
+    signal: AbortSignal.timeout(10_000),
+  });
+  if (res.status !== 200 && res.status !== 201) throw new Error(`PUT /admin/rate-limits: HTTP ${res.status}: ${(await res.text()).slice(0, 300)}`);
+}
+
 /** Issues a client key through POST /admin/keys. */
-async function createClientKey(gatewayUrl: string, adminToken: string): Promise<string> {
+async function createClientKey(gatewayUrl: string, adminToken: string): Promise<{ id: string; key: string }> {
   const res = await fetch(`${gatewayUrl}/admin/keys`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${adminToken}` },
@@ -123,8 +138,16 @@ async function createClientKey(gatewayUrl: string, adminToken: string): Promise<
     signal: AbortSignal.timeout(10_000),
   });
   const body: unknown = await res.json();
-  if (res.status !== 201 || typeof body !== 'object' || body === null || !('key' in body) || typeof body.key !== 'string') {
+  if (
+    res.status !== 201 ||
+    typeof body !== 'object' ||
+    body === null ||
+    !('key' in body) ||
+    typeof body.key !== 'string' ||
+    !('id' in body) ||
+    typeof body.id !== 'string'
+  ) {
     throw new Error(`POST /admin/keys: HTTP ${res.status}: ${JSON.stringify(body).slice(0, 300)}`);
   }
-  return body.key;
+  return { id: body.id, key: body.key };
 }

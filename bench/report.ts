@@ -11,6 +11,7 @@ export const PathName = {
   Direct: 'direct',
   DirectStream: 'direct stream',
   FastPath: 'fast path (stream)',
+  FastPathLimited: 'fast path, rate-limited key',
   Durable: 'durable',
   FloorOneActivity: 'floor: 1 activity',
   FloorSearchAttributes: 'floor: 1 activity + search attrs',
@@ -54,6 +55,7 @@ export interface BenchReport {
 export const TARGETS = {
   fastTtftOverheadMs: 1,
   fastCpuMsPerStream: 0.5,
+  limiterOverheadMs: 1,
   durableOverFloorMs: 3,
   durableOverDirectMs: 15,
   durableVsFloorThroughput: 0.9,
@@ -172,6 +174,15 @@ function renderChecks(r: BenchReport, rows: readonly ResultRow[]): string[] {
       target: `≤ ${TARGETS.fastTtftOverheadMs} ms (judged at c=${lowest})`,
       cells: cs.map((c) =>
         diffCell(find(PathName.FastPath, c)?.ttftP50, find(PathName.DirectStream, c)?.ttftP50, TARGETS.fastTtftOverheadMs, latencyJudged(c)),
+      ),
+    },
+    {
+      // Same gateway, same requests; only the key differs: one with rpm/tpm limits (far above
+      // the load, so none is refused) against one without. The key check is in both.
+      name: 'rate-limited key TTFT p50 − unlimited key TTFT p50',
+      target: `≤ ${TARGETS.limiterOverheadMs} ms (judged at c=${lowest})`,
+      cells: cs.map((c) =>
+        diffCell(find(PathName.FastPathLimited, c)?.ttftP50, find(PathName.FastPath, c)?.ttftP50, TARGETS.limiterOverheadMs, latencyJudged(c)),
       ),
     },
     {
