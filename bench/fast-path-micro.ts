@@ -78,7 +78,7 @@ function noBudgetsPool(): Pool {
   return { query, connect: async () => ({ query, release: () => undefined }) } as unknown as Pool;
 }
 
-/** A dependency the stream path must never touch: any use throws. */
+/** A dependency the stream path must never touch: every use throws. */
 function unused<T extends object>(name: string): T {
   return new Proxy({} as T, {
     get: (_target, prop) => {

@@ -1,0 +1,81 @@
+import type { Request, Response } from 'express';
+import type { ModelRoute } from '../config/gateway-config';
+import type { RouteAttempt } from '../config/route-plan';
+import type { ChatCompletion, ChatRequest, EmbeddingRequest, EmbeddingResponse } from '../providers/types';
+import { SA } from '../temporal/search-attributes';
+import { WorkflowIdPrefix, chatWorkflowId, embeddingsWorkflowId } from '../temporal/workflow-ids';
+import { workflowTimeoutMs } from '../workflows/deadlines';
+import type { BilledResult, Caller } from '../workflows/types';
+import type { ClientKey } from './client-keys';
+import type { ApiDeps } from './deps';
+import { executeRequestWorkflow } from './durable-call';
+import { idempotentId } from './idempotency';
+import { attemptTimeoutMs } from './resolve-model';
+import { recordUsage, setServedHeaders } from './routes/served';
+
+/** The durable request kinds and what differs between them. */
+const KINDS = {
+  chat: { workflowType: 'chatCompletionWorkflow', prefix: WorkflowIdPrefix.Chat, workflowId: chatWorkflowId, operation: 'chat' },
+  embeddings: { workflowType: 'embeddingsWorkflow', prefix: WorkflowIdPrefix.Embeddings, workflowId: embeddingsWorkflowId, operation: 'embeddings' },
+} as const;
+
+type DurableCall =
+  | { readonly kind: 'chat'; readonly clientRequest: unknown; readonly request: ChatRequest }
+  | { readonly kind: 'embeddings'; readonly clientRequest: unknown; readonly request: EmbeddingRequest };
+
+/** The caller as the workflows and the money path see it. */
+export function callerOf(key: ClientKey): Caller {
+  return { tenantId: key.tenantId, teamId: key.teamId, keyId: key.id, tags: key.tags };
+}
+
+/**
+ * Runs one non-streaming request as its workflow and answers with its result: the
+ * Idempotency-Key check (against the client's own request, before any policy changed it), the
+ * workflow input and search attributes, the served/cost headers and the token metrics. Shared by
+ * chat completions and embeddings, which differ only in workflow type and id prefix.
+ */
+export async function answerDurably(
+  deps: ApiDeps,
+  req: Request,
+  res: Response,
+  opts: { key: ClientKey; route: ModelRoute; plan: readonly RouteAttempt[]; call: DurableCall },
+): Promise<void> {
+  const kind = KINDS[opts.call.kind];
+  const requestId = res.locals.requestId as string;
+  const idemId = await idempotentId(req, {
+    pool: deps.pool,
+    keyId: opts.key.id,
+    windowMs: deps.config.idempotencyWindowMs,
+    prefix: kind.prefix,
+    body: opts.call.clientRequest,
+  });
+  const input = {
+    requestId,
+    caller: callerOf(opts.key),
+    plan: opts.plan,
+    retry: deps.config.retry,
+    attemptTimeoutMs: attemptTimeoutMs(
+      deps.config,
+      opts.plan.map((a) => a.provider),
+    ),
+    request: opts.call.request,
+  };
+  const result = await executeRequestWorkflow<BilledResult<ChatCompletion | EmbeddingResponse>>(deps, {
+    workflowType: kind.workflowType,
+    workflowId: idemId ?? kind.workflowId(requestId),
+    idempotent: idemId !== undefined,
+    input,
+    searchAttributes: [
+      { key: SA.Tenant, value: opts.key.tenantId },
+      { key: SA.KeyId, value: opts.key.id },
+      { key: SA.Model, value: opts.route.name },
+      { key: SA.Provider, value: opts.plan[0]?.provider ?? 'none' },
+      { key: SA.RequestKind, value: opts.call.kind },
+    ],
+    timeoutMs: workflowTimeoutMs(input),
+    kind: opts.call.kind,
+  });
+  setServedHeaders(res, result);
+  recordUsage(deps.metrics, result.served, result.response.usage, kind.operation);
+  res.json(result.response);
+}
