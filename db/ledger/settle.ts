@@ -35,7 +35,8 @@ export interface SettleInput {
   /**
    * The caller of a request that was never reserved because no budget applied to it (see
    * `budget/charge.ts`): settle then writes its reservation row itself, in this transaction, so
-   * the request costs one ledger transaction instead of two. Without it an unknown id is an error.
+   * the request costs one ledger statement instead of two transactions. Without it an unknown id
+   * is an error.
    */
   readonly unheldCaller?: { readonly tenantId: string; readonly teamId?: string | null; readonly keyId: string };
   /** The clock; stamps the usage record and the settlement. Default: now. */
@@ -71,16 +72,12 @@ export interface SettleResult {
 export async function settle(pool: Pool, input: SettleInput): Promise<SettleResult> {
   const cost = unitsToUsd(usdToUnits(input.actualCostUsd));
   const now = input.now ?? new Date();
+  if (input.unheldCaller) {
+    const first = await settleUnheld(pool, input, input.unheldCaller, cost, now);
+    if (first) return first;
+    // The id exists already: a retried settlement (replayed below) or a real reservation.
+  }
   return inTransaction(pool, async (client) => {
-    if (input.unheldCaller) {
-      const c = input.unheldCaller;
-      // Nothing held, no items: the rest of settle then only records the spend and the usage.
-      await client.query(
-        `INSERT INTO reservations (id, tenant_id, team_id, key_id, amount_usd, state, expires_at, created_at)
-         VALUES ($1, $2, $3, $4, 0, 'reserved', $5, $5) ON CONFLICT (id) DO NOTHING`,
-        [input.reservationId, c.tenantId, c.teamId ?? null, c.keyId, now],
-      );
-    }
     const r = await lockReservation(client, input.reservationId);
     if (r.state === ReservationState.Settled) {
       const { rows } = await client.query<{ id: string; cost_usd: string }>('SELECT id, cost_usd FROM usage_records WHERE reservation_id = $1', [
@@ -141,4 +138,50 @@ export async function settle(pool: Pool, input: SettleInput): Promise<SettleResu
       replayed: false,
     };
   });
+}
+
+/**
+ * Settles a request nothing was held for (no budget applied) in ONE statement, without a
+ * transaction's extra round trips: the reservation row, born settled, and its usage record
+ * commit together. `undefined` when the id already exists (the caller falls back to `settle`'s
+ * transaction, which replays a finished settlement).
+ */
+async function settleUnheld(
+  pool: Pool,
+  input: SettleInput,
+  caller: NonNullable<SettleInput['unheldCaller']>,
+  cost: string,
+  now: Date,
+): Promise<SettleResult | undefined> {
+  const u = input.usage;
+  const { rows } = await pool.query<{ id: string }>(
+    `WITH r AS (
+       INSERT INTO reservations (id, tenant_id, team_id, key_id, amount_usd, state, actual_cost_usd, expires_at, created_at, settled_at)
+       VALUES ($1, $2, $3, $4, 0, 'settled', $5, $6, $6, $6) ON CONFLICT (id) DO NOTHING RETURNING id
+     )
+     INSERT INTO usage_records (request_id, reservation_id, tenant_id, team_id, key_id, model, provider, deployment,
+       input_tokens, output_tokens, cached_input_tokens, cost_usd, latency_ms, status, tags, price_id, created_at)
+     SELECT $7, r.id, $2, $3, $4, $8, $9, $10, $11, $12, $13, $5, $14, $15, $16, $17, $6 FROM r RETURNING id`,
+    [
+      input.reservationId,
+      caller.tenantId,
+      caller.teamId ?? null,
+      caller.keyId,
+      cost,
+      now,
+      u.requestId,
+      u.model,
+      u.provider ?? null,
+      u.deployment ?? null,
+      u.inputTokens,
+      u.outputTokens,
+      u.cachedInputTokens ?? 0,
+      u.latencyMs ?? null,
+      u.status,
+      JSON.stringify(u.tags ?? {}),
+      u.priceId ?? null,
+    ],
+  );
+  if (!rows[0]) return undefined;
+  return { reservationId: input.reservationId, costUsd: cost, usageRecordId: rows[0].id, settledFrom: 'reserved', replayed: false };
 }

@@ -351,3 +351,34 @@ describe('price seeding', () => {
     expect(await findCurrentPrice(pool, model)).toMatchObject({ inputPerMTokUsd: '3', source: 'admin' });
   });
 });
+
+describe('settling a request nothing was held for', () => {
+  it('writes the settled reservation and its usage record once, however often and concurrently it is retried', async () => {
+    const a = await newAccount();
+    const id = uid('unheld');
+    const results = await Promise.all(
+      Array.from({ length: 5 }, () => settle(pool, { reservationId: id, actualCostUsd: '0.0042', usage: usage(id), unheldCaller: a, now: NOON })),
+    );
+    expect(new Set(results.map((r) => r.usageRecordId)).size).toBe(1);
+    expect(results.filter((r) => !r.replayed)).toHaveLength(1);
+    expect(results.every((r) => r.costUsd === '0.0042')).toBe(true);
+    const { rows } = await pool.query<{ state: string; amount_usd: string; actual_cost_usd: string }>(
+      'SELECT state, amount_usd, actual_cost_usd FROM reservations WHERE id = $1',
+      [id],
+    );
+    expect(rows.map((r) => [r.state, Number(r.amount_usd), Number(r.actual_cost_usd)])).toEqual([['settled', 0, 0.0042]]);
+    const usageRows = await pool.query('SELECT 1 FROM usage_records WHERE reservation_id = $1', [id]);
+    expect(usageRows.rowCount).toBe(1);
+  });
+
+  it('settles a held reservation normally even when the caller passes unheldCaller', async () => {
+    const a = await newAccount();
+    await budget(a, 'key', 'total', '1');
+    const id = uid('held');
+    expect((await reserveFor(a, id, '0.5')).ok).toBe(true);
+    const settled = await settle(pool, { reservationId: id, actualCostUsd: '0.25', usage: usage(id), unheldCaller: a, now: NOON });
+    expect(settled).toMatchObject({ costUsd: '0.25', replayed: false, settledFrom: 'reserved' });
+    const [status] = (await reconcileBudgets(pool, a.tenantId)).map((r) => [r.spentUsd, r.reservedUsd]);
+    expect(status).toEqual(['0.25', '0']);
+  });
+});
