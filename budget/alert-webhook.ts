@@ -18,9 +18,12 @@ export interface BudgetAlertPayload {
 }
 
 export function alertPayload(id: string, a: BudgetAlert): BudgetAlertPayload {
+  return { object: 'budget.alert', id, ...alertFields(a) };
+}
+
+/** An alert's fields in the API's snake_case, shared by the webhook body and the admin listing. */
+export function alertFields(a: BudgetAlert): Omit<BudgetAlertPayload, 'object' | 'id'> {
   return {
-    object: 'budget.alert',
-    id,
     tenant_id: a.tenantId,
     budget_id: a.budgetId,
     scope: a.scope,

@@ -1,6 +1,7 @@
 import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { listAlerts, setAlertWebhook, type BudgetAlert } from '../../db/budget-alerts';
+import { alertFields } from '../../budget/alert-webhook';
 import type { ApiDeps } from '../deps';
 import { HttpError } from '../http-error';
 import { validateBody } from '../validation/validate';
@@ -44,16 +45,7 @@ export function listBudgetAlertsRoute(deps: ApiDeps) {
 function alertBody(a: BudgetAlert) {
   return {
     object: 'budget.alert',
-    tenant_id: a.tenantId,
-    budget_id: a.budgetId,
-    scope: a.scope,
-    scope_id: a.scopeId,
-    period: a.period,
-    period_start: a.periodStart,
-    threshold: a.threshold,
-    limit_usd: a.limitUsd,
-    spent_usd: a.spentUsd,
-    fired_at: a.firedAt,
+    ...alertFields(a),
     delivery: { state: a.deliveryState, attempts: a.deliveryAttempts, delivered_at: a.deliveredAt, last_error: a.lastError },
   };
 }

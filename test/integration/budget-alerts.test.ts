@@ -1,10 +1,10 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type OpenAI from 'openai';
-import { createBudget, reconcileBudgets } from '../../db/ledger';
+import { createBudget } from '../../db/ledger';
 import { normalizeUsd, unitsToUsd, usdToUnits } from '../../prices/usd';
 import { TaskQueue } from '../../temporal/task-queues';
-import { newAccount, uid, type TestAccount } from '../support/accounts';
+import { expectLedgerBalanced, newAccount, uid, type TestAccount } from '../support/accounts';
 import { ADMIN_TOKEN, startTestGateway, type TestGateway } from '../support/test-gateway';
 
 interface WebhookCall {
@@ -68,11 +68,7 @@ describe('budget alerts', () => {
     gw = await startTestGateway();
   });
   afterAll(async () => {
-    for (const tenantId of tenants) {
-      for (const r of await reconcileBudgets(gw.gateway.pool, tenantId)) {
-        expect({ budget: r.budgetId, usage: r.usageCostUsd, reserved: r.reservedUsd }).toEqual({ budget: r.budgetId, usage: r.spentUsd, reserved: '0' });
-      }
-    }
+    await expectLedgerBalanced(gw.gateway.pool, tenants);
     await gw.stop();
     await receiver.stop();
   });

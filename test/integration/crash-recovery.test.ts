@@ -3,13 +3,13 @@ import http from 'node:http';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { Pool } from 'pg';
-import { createBudget, reconcileBudgets } from '../../db/ledger';
+import { createBudget } from '../../db/ledger';
 import { migrate } from '../../db/migrate';
 import { createLogger } from '../../observability/logger';
 import { startGateway, type RunningGateway } from '../../server/start-gateway';
 import { BUDGET_SWEEPER_SCHEDULE_ID } from '../../temporal/budget-sweeper';
 import { startFakeUpstream, type FakeUpstream } from '../fakes';
-import { newAccount, type TestAccount } from '../support/accounts';
+import { expectLedgerBalanced, newAccount, type TestAccount } from '../support/accounts';
 import { testConfigFor, uniqueText, workflowBundle } from '../support/test-gateway';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -39,11 +39,7 @@ describe('crash recovery of the money path', () => {
     for (const gateway of gateways.splice(0)) await gateway.stop();
   });
   afterAll(async () => {
-    for (const tenantId of tenants) {
-      for (const r of await reconcileBudgets(pool, tenantId)) {
-        expect({ budget: r.budgetId, usage: r.usageCostUsd, reserved: r.reservedUsd }).toEqual({ budget: r.budgetId, usage: r.spentUsd, reserved: '0' });
-      }
-    }
+    await expectLedgerBalanced(pool, tenants);
     await pool.end();
     await fake.close();
   });

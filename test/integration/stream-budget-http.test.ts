@@ -1,7 +1,7 @@
 import http from 'node:http';
-import { createBudget, reconcileBudgets } from '../../db/ledger';
+import { createBudget } from '../../db/ledger';
 import { normalizeUsd, unitsToUsd, usdToUnits } from '../../prices/usd';
-import { newAccount, type TestAccount } from '../support/accounts';
+import { expectLedgerBalanced, newAccount, type TestAccount } from '../support/accounts';
 import { startTestGateway, uniqueText, type TestGateway } from '../support/test-gateway';
 
 interface RawStream {
@@ -19,11 +19,7 @@ describe('budgets on streamed requests', () => {
     gw = await startTestGateway();
   });
   afterAll(async () => {
-    for (const tenantId of tenants) {
-      for (const r of await reconcileBudgets(gw.gateway.pool, tenantId)) {
-        expect({ budget: r.budgetId, usage: r.usageCostUsd, reserved: r.reservedUsd }).toEqual({ budget: r.budgetId, usage: r.spentUsd, reserved: '0' });
-      }
-    }
+    await expectLedgerBalanced(gw.gateway.pool, tenants);
     await gw.stop();
   });
 

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import OpenAI from 'openai';
 import type { Pool } from 'pg';
 import { issueKey } from '../../db/keys';
+import { reconcileBudgets } from '../../db/ledger';
 
 /** A tenant of its own with one team and one key in it, so budget tests never share counters. */
 export interface TestAccount {
@@ -32,4 +33,16 @@ export async function newAccount(pool: Pool, gatewayUrl: string): Promise<TestAc
     key: issued.key,
     openai: new OpenAI({ apiKey: issued.key, baseURL: `${gatewayUrl}/v1`, maxRetries: 0, timeout: 60_000 }),
   };
+}
+
+/**
+ * The ledger invariant checked after every budget test: for each budget of these tenants, the
+ * usage records of its scope sum exactly to its spent, and nothing is left reserved.
+ */
+export async function expectLedgerBalanced(pool: Pool, tenantIds: readonly string[]): Promise<void> {
+  for (const tenantId of tenantIds) {
+    for (const r of await reconcileBudgets(pool, tenantId)) {
+      expect({ budget: r.budgetId, usage: r.usageCostUsd, reserved: r.reservedUsd }).toEqual({ budget: r.budgetId, usage: r.spentUsd, reserved: '0' });
+    }
+  }
 }
