@@ -174,11 +174,16 @@ describe('budget alerts', () => {
     for (const threshold of [80, 100]) {
       expect(calls.filter((c) => c.body.threshold === threshold).map((c) => c.status)).toEqual([500, 500, 204]);
     }
-    const { rows } = await gw.gateway.pool.query<{ delivery_state: string; delivery_attempts: number }>(
-      'SELECT delivery_state, delivery_attempts FROM budget_alerts WHERE budget_id = $1 ORDER BY threshold',
-      [budgetId],
-    );
-    expect(rows).toEqual([
+    // The webhook's 204 reaches the receiver before the activity records the delivery.
+    const deliveries = async () =>
+      (
+        await gw.gateway.pool.query<{ delivery_state: string; delivery_attempts: number }>(
+          'SELECT delivery_state, delivery_attempts FROM budget_alerts WHERE budget_id = $1 ORDER BY threshold',
+          [budgetId],
+        )
+      ).rows;
+    await waitFor(async () => (await deliveries()).every((r) => r.delivery_state !== 'pending'));
+    expect(await deliveries()).toEqual([
       { delivery_state: 'delivered', delivery_attempts: 3 },
       { delivery_state: 'delivered', delivery_attempts: 3 },
     ]);
@@ -208,9 +213,9 @@ describe('budget alerts', () => {
   });
 });
 
-async function waitFor(check: () => boolean, timeoutMs = 15_000): Promise<void> {
+async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > deadline) throw new Error('condition not met in time');
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
