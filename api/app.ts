@@ -3,6 +3,7 @@ import type { ApiDeps } from './deps';
 import { HttpError } from './http-error';
 import { adminAuth } from './middleware/admin-auth';
 import { clientAuth } from './middleware/client-auth';
+import { codecCors } from './middleware/codec-cors';
 import { errorHandler } from './middleware/error-handler';
 import { httpMetrics } from './middleware/metrics';
 import { rateLimit } from './middleware/rate-limit';
@@ -17,6 +18,7 @@ import { listPricesRoute, putPriceRoute } from './routes/admin-prices';
 import { usageReportRoute } from './routes/admin-usage';
 import { deleteRateLimitRoute, getRateLimitRoute, putRateLimitRoute } from './routes/admin-rate-limits';
 import { chatCompletions } from './routes/chat-completions';
+import { CODEC_BODY_LIMIT_BYTES, codecRoute } from './routes/codec';
 import { embeddings } from './routes/embeddings';
 import { healthz, readyz } from './routes/health';
 import { listModels } from './routes/models';
@@ -82,6 +84,15 @@ export function createApp(deps: ApiDeps): Express {
   route('put', '/admin/rate-limits/:scope/:scope_id', admin, json, putRateLimitRoute(deps));
   route('get', '/admin/rate-limits/:scope/:scope_id', admin, getRateLimitRoute(deps));
   route('delete', '/admin/rate-limits/:scope/:scope_id', admin, deleteRateLimitRoute(deps));
+
+  // The Temporal UI's remote codec server: CORS (and its preflight) before the admin check, so a
+  // browser can read the 401 too.
+  const cors = codecCors(deps.codecCorsOrigins);
+  const codecJson = express.json({ limit: CODEC_BODY_LIMIT_BYTES, type: () => true });
+  for (const direction of ['decode', 'encode'] as const) {
+    app.options(`/codec/${direction}`, labelRoute(`/codec/${direction}`), cors);
+    route('post', `/codec/${direction}`, cors, admin, codecJson, codecRoute(deps.historyCodec, direction));
+  }
 
   app.use(function notFound(req: Request) {
     throw new HttpError(404, `Unknown request URL: ${req.method} ${req.path}.`, { code: 'unknown_url' });

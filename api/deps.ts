@@ -1,4 +1,5 @@
 import type { Client } from '@temporalio/client';
+import type { PayloadCodec } from '@temporalio/common';
 import type { Pool } from 'pg';
 import type { GatewayConfig } from '../config/gateway-config';
 import type { BudgetAlertNotifier } from '../budget/alert-types';
@@ -23,4 +24,8 @@ export interface ApiDeps {
   readonly adminToken: string | undefined;
   /** Starts budget alert deliveries after a stream's settlement; unset = the alert sweeper delivers. */
   readonly budgetAlerts?: BudgetAlertNotifier;
+  /** The history encryption codec served at /codec/* for the Temporal UI; unset = encryption off. */
+  readonly historyCodec?: PayloadCodec;
+  /** Browser origins allowed to call /codec/*; default: the local Temporal UI (port 8233). */
+  readonly codecCorsOrigins?: ReadonlyArray<string>;
 }

@@ -7,6 +7,8 @@ import { randomUUID } from 'node:crypto';
 import { Client } from '@temporalio/client';
 import type { SearchAttributePair } from '@temporalio/common';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { historyDataConverter } from '../temporal/data-converter';
+import { generateHistoryKey, historyKeyring } from '../temporal/history-keyring';
 import { SA } from '../temporal/search-attributes';
 import { CpuMeter } from './cpu-meter';
 import { floorActivities } from './floor-activities';
@@ -37,6 +39,8 @@ async function main(): Promise<void> {
   const spec = floorSpecSchema.parse(JSON.parse(process.env[FLOOR_SPEC_ENV] ?? 'null'));
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const connection = await NativeConnection.connect({ address: spec.temporalAddress });
+  // The gateway encrypts its history; the floor pays the same codec (a throw-away key).
+  const dataConverter = historyDataConverter(historyKeyring([generateHistoryKey('bench-floor')]));
   try {
     // Same worker limits as the gateway's interactive worker (worker/create-worker.ts).
     const worker = await Worker.create({
@@ -45,12 +49,13 @@ async function main(): Promise<void> {
       taskQueue: FLOOR_TASK_QUEUE,
       workflowsPath: require.resolve('./floor-workflows'),
       activities: floorActivities,
+      dataConverter,
       maxConcurrentActivityTaskExecutions: 500,
       maxConcurrentWorkflowTaskExecutions: 100,
       shutdownGraceTime: '5 seconds',
     });
     // Eager start needs the client on the worker's connection.
-    const client = new Client({ connection, namespace: spec.namespace });
+    const client = new Client({ connection, namespace: spec.namespace, dataConverter });
     const result = await worker.runUntil(() => drive(client, spec));
     process.stdout.write(`${JSON.stringify(result)}\n`);
   } finally {

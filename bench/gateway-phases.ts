@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { getFreePort } from '../temporal/free-port';
+import { formatHistoryKeyring, generateHistoryKey, historyKeyring } from '../temporal/history-keyring';
 import { BENCH_KEY_ENV, BENCH_MODEL, BENCH_UPSTREAM_KEY, writeBenchConfig } from './bench-config';
 import type { Cleanup } from './cleanup';
 import { CpuMeter } from './cpu-meter';
@@ -69,6 +70,8 @@ export async function runGatewayPhases(opts: {
       SWITCHYARD_API_WORKER: 'true',
       LOG_LEVEL: 'warn',
       SWITCHYARD_ADMIN_TOKEN: adminToken,
+      // The durable path is measured as deployed: history encrypted under a per-run key.
+      SWITCHYARD_HISTORY_KEYS: formatHistoryKeyring(historyKeyring([generateHistoryKey('bench')])),
       [BENCH_KEY_ENV]: BENCH_UPSTREAM_KEY,
     },
   });

@@ -5,12 +5,13 @@
  */
 import { Runtime, DefaultLogger } from '@temporalio/worker';
 import { startGateway } from '../server/start-gateway';
-import { loadSettings, onShutdown, requireAdminToken, say } from './common';
+import { loadSettings, onShutdown, requireAdminToken, requireHistoryKeyring, say } from './common';
 
 async function main(): Promise<void> {
   const { env, config, logger } = loadSettings();
   if (!env.TEMPORAL_ADDRESS || !env.DATABASE_URL) throw new Error('npm run api needs TEMPORAL_ADDRESS and DATABASE_URL (npm start runs embedded ones)');
   requireAdminToken(env, 'for npm run api');
+  const history = requireHistoryKeyring(env);
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const gateway = await startGateway({
     config,
@@ -22,9 +23,11 @@ async function main(): Promise<void> {
     adminToken: env.SWITCHYARD_ADMIN_TOKEN,
     keyCacheTtlMs: env.SWITCHYARD_KEY_CACHE_TTL_MS,
     pricesFile: env.SWITCHYARD_PRICES_FILE,
+    historyKeyring: history.keyring,
+    codecCorsOrigins: env.SWITCHYARD_CODEC_CORS_ORIGINS,
     logger,
   });
-  say(`API listening on ${gateway.url}`);
+  say(`API listening on ${gateway.url}; history encryption: ${history.source}`);
   onShutdown(() => gateway.stop(), say);
 }
 

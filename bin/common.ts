@@ -3,6 +3,7 @@ import { ConfigError, loadConfigFile } from '../config/load-config';
 import type { GatewayConfig } from '../config/gateway-config';
 import { readRuntimeEnv, type RuntimeEnv } from '../config/runtime-env';
 import { createLogger, type Logger } from '../observability/logger';
+import { resolveHistoryKeyring, type ResolvedHistoryKeyring } from '../server/history-keys';
 
 /** The repository root, from the sources or from dist/. */
 export const PROJECT_ROOT = path.resolve(__dirname, '..', __dirname.includes(`${path.sep}dist${path.sep}`) ? '..' : '');
@@ -33,6 +34,24 @@ export function requireAdminToken(env: RuntimeEnv, where: string): void {
     `switchyard: invalid configuration: SWITCHYARD_ADMIN_TOKEN is required ${where} (16+ characters; npm start on embedded Postgres creates one)\n`,
   );
   process.exit(78); // EX_CONFIG
+}
+
+/**
+ * The workflow-history keyring, or exit 78 naming what is missing: api and worker processes that
+ * share a Temporal cluster must share it, so none is invented outside the embedded default.
+ *
+ * @param embeddedDataDir the data folder when this process starts its own Temporal dev server.
+ */
+export function requireHistoryKeyring(env: RuntimeEnv, embeddedDataDir?: string): ResolvedHistoryKeyring {
+  try {
+    return resolveHistoryKeyring(env, embeddedDataDir);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`switchyard: invalid configuration: ${err.message}\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw err;
+  }
 }
 
 /** Runs `stop` once on SIGINT/SIGTERM, then exits; a second signal exits at once. */

@@ -10,13 +10,16 @@ import { migrate } from '../db/migrate';
 import { startEmbeddedInfra } from '../server/embedded-infra';
 import { ensureDevCredentials } from '../server/first-run-credentials';
 import { startGateway } from '../server/start-gateway';
-import { PROJECT_ROOT, loadSettings, onShutdown, requireAdminToken, say } from './common';
+import { PROJECT_ROOT, loadSettings, onShutdown, requireAdminToken, requireHistoryKeyring, say } from './common';
 
 async function main(): Promise<void> {
   const { env, config, logger } = loadSettings();
   if (env.DATABASE_URL) requireAdminToken(env, 'when DATABASE_URL names an existing Postgres');
-  Runtime.install({ logger: new DefaultLogger('WARN') });
   const dataDir = path.resolve(PROJECT_ROOT, env.SWITCHYARD_DATA_DIR);
+  // A key file under the data folder only next to our own dev server: workers of a shared
+  // cluster (TEMPORAL_ADDRESS) must be given the same keyring.
+  const history = requireHistoryKeyring(env, env.TEMPORAL_ADDRESS ? undefined : dataDir);
+  Runtime.install({ logger: new DefaultLogger('WARN') });
   const infra = await startEmbeddedInfra({
     dataDir,
     projectRoot: PROJECT_ROOT,
@@ -50,6 +53,8 @@ async function main(): Promise<void> {
       adminToken,
       keyCacheTtlMs: env.SWITCHYARD_KEY_CACHE_TTL_MS,
       pricesFile: env.SWITCHYARD_PRICES_FILE,
+      historyKeyring: history.keyring,
+      codecCorsOrigins: env.SWITCHYARD_CODEC_CORS_ORIGINS,
       logger,
     });
     const lines = [
@@ -58,6 +63,7 @@ async function main(): Promise<void> {
       `  Temporal:      ${infra.temporalAddress}${infra.temporalUiUrl ? `   Web UI: ${infra.temporalUiUrl}` : ''}`,
       `  Postgres:      ${env.DATABASE_URL ? 'DATABASE_URL' : `embedded, data in ${path.join(dataDir, 'postgres')}`}`,
       `  Metrics:       ${gateway.url}/metrics    Health: ${gateway.url}/healthz, ${gateway.url}/readyz`,
+      `  History keys:  ${history.source}   (codec endpoint for the Temporal UI: ${gateway.url}/codec, see docs/history-encryption.md)`,
     ];
     if (credentials) {
       lines.push(`  Admin token:   ${credentials.adminToken}   (stored in ${credentials.adminTokenFile})`);

@@ -1,11 +1,12 @@
 /** `npm run worker`: polls the task queues against an existing Temporal cluster and Postgres. */
 import { Runtime, DefaultLogger } from '@temporalio/worker';
 import { startGateway } from '../server/start-gateway';
-import { loadSettings, onShutdown, say } from './common';
+import { loadSettings, onShutdown, requireHistoryKeyring, say } from './common';
 
 async function main(): Promise<void> {
   const { env, config, logger } = loadSettings();
   if (!env.TEMPORAL_ADDRESS || !env.DATABASE_URL) throw new Error('npm run worker needs TEMPORAL_ADDRESS and DATABASE_URL (npm start runs embedded ones)');
+  const history = requireHistoryKeyring(env);
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const gateway = await startGateway({
     config,
@@ -13,9 +14,10 @@ async function main(): Promise<void> {
     temporal: { address: env.TEMPORAL_ADDRESS, namespace: env.TEMPORAL_NAMESPACE, apiKey: env.TEMPORAL_API_KEY, tls: env.TEMPORAL_TLS },
     roles: { api: false, worker: true },
     pricesFile: env.SWITCHYARD_PRICES_FILE,
+    historyKeyring: history.keyring,
     logger,
   });
-  say('worker polling');
+  say(`worker polling; history encryption: ${history.source}`);
   onShutdown(() => gateway.stop(), say);
 }
 

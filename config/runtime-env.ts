@@ -24,6 +24,22 @@ const envSchema = z.object({
   TEMPORAL_TLS: boolFlag,
   TEMPORAL_UI_PORT: z.coerce.number().int().min(1).max(65535).default(8233),
   TEMPORAL_PORT: z.coerce.number().int().min(1).max(65535).default(7233),
+  /** Workflow-history keyring `id:base64-32-bytes,id2:…` (first encrypts, all decrypt); see docs/history-encryption.md. */
+  SWITCHYARD_HISTORY_KEYS: z.string().min(1).optional(),
+  /** File holding the keyring (same format, one entry per line allowed); used when SWITCHYARD_HISTORY_KEYS is unset. */
+  SWITCHYARD_HISTORY_KEYS_FILE: z.string().min(1).optional(),
+  /** `off` writes workflow history in plain text; the only way to run outside `npm start` without a keyring. */
+  SWITCHYARD_HISTORY_ENCRYPTION: z.enum(['on', 'off']).default('on'),
+  /** Comma-separated browser origins allowed to call /codec/* (the Temporal UI); default its local dev origins. */
+  SWITCHYARD_CODEC_CORS_ORIGINS: z
+    .string()
+    .optional()
+    .transform((v) =>
+      v
+        ?.split(',')
+        .map((o) => o.trim())
+        .filter((o) => o !== ''),
+    ),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

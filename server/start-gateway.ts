@@ -19,6 +19,8 @@ import { ensureBudgetAlertSweeperSchedule } from '../temporal/budget-alert-sweep
 import { temporalAlertNotifier } from '../temporal/budget-alert-notifier';
 import { ensureBudgetSweeperSchedule } from '../temporal/budget-sweeper';
 import { connectTemporal, type TemporalSettings } from '../temporal/connect';
+import { historyDataConverter } from '../temporal/data-converter';
+import type { HistoryKeyring } from '../temporal/history-keyring';
 import { ensureSearchAttributes } from '../temporal/ensure-search-attributes';
 import { createInteractiveWorker } from '../worker/create-worker';
 
@@ -39,6 +41,14 @@ export interface GatewayOptions {
   readonly workflowBundle?: WorkflowBundleOption;
   /** Seed price list (YAML); default: the committed prices/prices.yaml. */
   readonly pricesFile?: string;
+  /**
+   * Keys encrypting workflow history (client, worker and the /codec endpoint). Unset or null:
+   * payloads stay plain text — the entry points in bin/ refuse that unless
+   * SWITCHYARD_HISTORY_ENCRYPTION=off.
+   */
+  readonly historyKeyring?: HistoryKeyring | null;
+  /** Browser origins allowed to call /codec/*; default: the local Temporal UI. */
+  readonly codecCorsOrigins?: ReadonlyArray<string>;
 }
 
 export interface RunningGateway {
@@ -69,7 +79,8 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   const seeded = await seedPrices(pool, loadPriceFile(pricesFile));
   if (seeded.written.length) opts.logger.info({ file: pricesFile, models: seeded.written.length }, 'seeded prices');
   const prices = PriceCache.for(pool);
-  const { connection, client } = await connectTemporal(opts.temporal);
+  const dataConverter = historyDataConverter(opts.historyKeyring ?? null);
+  const { connection, client } = await connectTemporal(opts.temporal, dataConverter);
   await checkSearchAttributes(connection, opts);
   const budgetAlerts = temporalAlertNotifier(client, opts.logger);
   const metrics = createMetrics();
@@ -89,6 +100,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       metrics,
       workflowBundle: opts.workflowBundle,
       budgetAlerts,
+      dataConverter,
     });
     await ensureSweeper(client, opts);
     workerRun = worker.run().catch((err: unknown) => {
@@ -117,6 +129,8 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       rateLimiter,
       adminToken: opts.adminToken,
       budgetAlerts,
+      historyCodec: dataConverter.payloadCodecs?.[0],
+      codecCorsOrigins: opts.codecCorsOrigins,
     });
     const host = opts.host ?? '127.0.0.1';
     server = await new Promise<Server>((resolve, reject) => {

@@ -1,4 +1,5 @@
 import { Client } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
 import { NativeConnection } from '@temporalio/worker';
 
 export interface TemporalSettings {
@@ -12,13 +13,15 @@ export interface TemporalSettings {
 /**
  * One NativeConnection for both the client and the in-process worker: eager workflow start
  * requires the client to share the worker's connection.
+ *
+ * @param dataConverter the client's data converter (see `historyDataConverter`); default: the SDK's.
  */
-export async function connectTemporal(settings: TemporalSettings): Promise<{ connection: NativeConnection; client: Client }> {
+export async function connectTemporal(settings: TemporalSettings, dataConverter?: DataConverter): Promise<{ connection: NativeConnection; client: Client }> {
   const connection = await NativeConnection.connect({
     address: settings.address,
     tls: settings.tls || settings.apiKey ? true : undefined,
     apiKey: settings.apiKey,
   });
-  const client = new Client({ connection, namespace: settings.namespace });
+  const client = new Client({ connection, namespace: settings.namespace, dataConverter });
   return { connection, client };
 }

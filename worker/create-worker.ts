@@ -1,4 +1,5 @@
 import path from 'node:path';
+import type { DataConverter } from '@temporalio/common';
 import { Worker, type NativeConnection, type WorkflowBundleOption } from '@temporalio/worker';
 import type { Pool } from 'pg';
 import { createBudgetAlertActivities } from '../activities/budget-alert-activities';
@@ -23,6 +24,7 @@ export const WORKFLOWS_PATH = path.join(__dirname, '..', 'workflows');
  * @param prices price cache; default: the process's shared one for `pool` (30 s TTL).
  * @param workflowBundle a prebuilt bundle (tests bundle once per run); default: bundle at start.
  * @param budgetAlerts starts alert deliveries after settlement; default: none (the alert sweeper delivers).
+ * @param dataConverter the history codec (`historyDataConverter`); must match the clients'. Default: the SDK's (plain text).
  */
 export async function createInteractiveWorker(opts: {
   connection: NativeConnection;
@@ -33,6 +35,7 @@ export async function createInteractiveWorker(opts: {
   metrics?: GatewayMetrics;
   workflowBundle?: WorkflowBundleOption;
   budgetAlerts?: BudgetAlertNotifier;
+  dataConverter?: DataConverter;
 }): Promise<Worker> {
   const budget = createBudgetActivities({
     pool: opts.pool,
@@ -44,6 +47,7 @@ export async function createInteractiveWorker(opts: {
     connection: opts.connection,
     namespace: opts.namespace,
     taskQueue: TaskQueue.Interactive,
+    dataConverter: opts.dataConverter,
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     activities: {
       ...createProviderActivities({ providers: opts.providers, metrics: opts.metrics }),

@@ -9,6 +9,7 @@ import { createLogger } from '../../observability/logger';
 import { startGateway, type RunningGateway } from '../../server/start-gateway';
 import { BUDGET_SWEEPER_SCHEDULE_ID } from '../../temporal/budget-sweeper';
 import { startFakeUpstream, type FakeUpstream } from '../fakes';
+import { TEST_HISTORY_KEYRING } from '../support/history-keys';
 import { expectLedgerBalanced, newAccount, type TestAccount } from '../support/accounts';
 import { testConfigFor, uniqueText, workflowBundle } from '../support/test-gateway';
 
@@ -53,6 +54,7 @@ describe('crash recovery of the money path', () => {
       port: 0,
       logger: createLogger({ level: 'silent' }),
       workflowBundle: roles.worker ? await workflowBundle() : undefined,
+      historyKeyring: TEST_HISTORY_KEYRING,
     });
     gateways.push(started);
     return started;

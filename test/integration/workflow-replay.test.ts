@@ -3,6 +3,8 @@ import path from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 
+import { historyDataConverter } from '../../temporal/data-converter';
+import { TEST_HISTORY_KEYRING } from '../support/history-keys';
 import { startTestGateway, uniqueText, workflowBundle, type TestGateway } from '../support/test-gateway';
 
 const HISTORIES_DIR = path.join(__dirname, '..', 'histories');
@@ -12,6 +14,11 @@ const HISTORIES_DIR = path.join(__dirname, '..', 'histories');
  * a deliberate, not-yet-deployed change of workflow commands; a deployed change needs `patched()`.
  */
 const RECORD = process.env.SWITCHYARD_RECORD_HISTORIES === '1';
+/**
+ * Replay decodes with the test keyring: fresh histories are encrypted, the committed ones may be
+ * plain text (recorded before encryption) or encrypted under the fixed test key.
+ */
+const dataConverter = historyDataConverter(TEST_HISTORY_KEYRING);
 
 describe('workflow determinism', () => {
   let gw: TestGateway;
@@ -42,7 +49,7 @@ describe('workflow determinism', () => {
       ids.map(async ({ workflowId }) => ({ workflowId, history: await gw.gateway.client.workflow.getHandle(workflowId).fetchHistory() })),
     );
     let replayed = 0;
-    for await (const result of Worker.runReplayHistories({ workflowBundle: await workflowBundle() }, histories)) {
+    for await (const result of Worker.runReplayHistories({ workflowBundle: await workflowBundle(), dataConverter }, histories)) {
       expect(result.error).toBeUndefined();
       replayed++;
     }
@@ -58,7 +65,7 @@ describe('workflow determinism', () => {
     for (const file of files) {
       // Recorded with `temporal workflow show --output json`; the SDK parses the proto JSON.
       const history: unknown = JSON.parse(readFileSync(path.join(HISTORIES_DIR, file), 'utf8'));
-      await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, file);
+      await Worker.runReplayHistory({ workflowBundle: await workflowBundle(), dataConverter }, history, file);
     }
   });
 });

@@ -2,10 +2,13 @@ import OpenAI from 'openai';
 import { Runtime, DefaultLogger, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { parseConfig } from '../../config/load-config';
 import { issueKey } from '../../db/keys';
-import { createLogger } from '../../observability/logger';
+import { createLogger, type Logger } from '../../observability/logger';
 import { startGateway, type RunningGateway } from '../../server/start-gateway';
+import { FAILURE_CONVERTER_PATH } from '../../temporal/data-converter';
+import type { HistoryKeyring } from '../../temporal/history-keyring';
 import { WORKFLOWS_PATH } from '../../worker/create-worker';
 import { startFakeUpstream, type FakeUpstream } from '../fakes';
+import { TEST_HISTORY_KEYRING } from './history-keys';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 
@@ -23,9 +26,9 @@ export interface TestGateway {
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 let runtimeInstalled = false;
 
-/** The workflow bundle, built once per test file. */
+/** The workflow bundle, built once per test file (with the encrypted-history failure converter, as workers build it). */
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') });
+  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, failureConverterPath: FAILURE_CONVERTER_PATH, logger: new DefaultLogger('WARN') });
   return bundle;
 }
 
@@ -69,7 +72,14 @@ export function testConfigFor(fakeUrl: string, overrides: Record<string, unknown
 
 /** Starts a fake upstream and a gateway (api + worker) against the run's Temporal and Postgres. */
 export async function startTestGateway(
-  opts: { adminToken?: string | null; keyCacheTtlMs?: number; configOverrides?: Record<string, unknown> } = {},
+  opts: {
+    adminToken?: string | null;
+    keyCacheTtlMs?: number;
+    configOverrides?: Record<string, unknown>;
+    /** Default TEST_HISTORY_KEYRING; null: history in plain text. */
+    historyKeyring?: HistoryKeyring | null;
+    logger?: Logger;
+  } = {},
 ): Promise<TestGateway> {
   if (!runtimeInstalled) {
     Runtime.install({ logger: new DefaultLogger('WARN') });
@@ -87,8 +97,9 @@ export async function startTestGateway(
     port: 0,
     adminToken: opts.adminToken === null ? undefined : (opts.adminToken ?? ADMIN_TOKEN),
     keyCacheTtlMs: opts.keyCacheTtlMs,
-    logger: createLogger({ level: 'silent' }),
+    logger: opts.logger ?? createLogger({ level: 'silent' }),
     workflowBundle: await workflowBundle(),
+    historyKeyring: opts.historyKeyring === undefined ? TEST_HISTORY_KEYRING : opts.historyKeyring,
   });
   const issued = await issueKey(gateway.pool, { name: 'test key' });
   const url = gateway.url!;

@@ -5,6 +5,7 @@
 import { Runtime, DefaultLogger } from '@temporalio/worker';
 import { createLogger } from '../../../observability/logger';
 import { startGateway } from '../../../server/start-gateway';
+import { TEST_HISTORY_KEYRING } from '../history-keys';
 import { testConfigFor } from '../test-gateway';
 
 async function main(): Promise<void> {
@@ -17,6 +18,7 @@ async function main(): Promise<void> {
     roles: { api: true, worker: false },
     port: 0,
     logger: createLogger({ level: 'silent' }),
+    historyKeyring: TEST_HISTORY_KEYRING,
   });
   process.stdout.write(`url ${gateway.url}\n`);
 }

@@ -8,6 +8,8 @@ import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
 import { Pool, type PoolClient } from 'pg';
 import { ProviderRegistry } from '../../../providers/registry';
 import { createInteractiveWorker } from '../../../worker/create-worker';
+import { historyDataConverter } from '../../../temporal/data-converter';
+import { TEST_HISTORY_KEYRING } from '../history-keys';
 import { testConfigFor } from '../test-gateway';
 
 function crashOnSettlement(pool: Pool): void {
@@ -30,7 +32,13 @@ async function main(): Promise<void> {
   crashOnSettlement(pool);
   const connection = await NativeConnection.connect({ address: process.env.TEMPORAL_ADDRESS! });
   const providers = new ProviderRegistry(testConfigFor(process.env.FAKE_URL!));
-  const worker = await createInteractiveWorker({ connection, namespace: process.env.TEMPORAL_NAMESPACE ?? 'default', providers, pool });
+  const worker = await createInteractiveWorker({
+    connection,
+    namespace: process.env.TEMPORAL_NAMESPACE ?? 'default',
+    providers,
+    pool,
+    dataConverter: historyDataConverter(TEST_HISTORY_KEYRING),
+  });
   const running = worker.run();
   process.stdout.write('ready\n');
   await running;
