@@ -5,9 +5,10 @@ export type { Logger };
 /**
  * Structured JSON logs. Anything that could carry a secret or prompt text is redacted by path,
  * as a second line of defence: call sites log ids, models, statuses and timings only.
+ * `destination` defaults to stdout (tests pass a stream to read what was logged).
  */
-export function createLogger(opts: { level?: string; name?: string } = {}): Logger {
-  return pino({
+export function createLogger(opts: { level?: string; name?: string; destination?: pino.DestinationStream } = {}): Logger {
+  const options: pino.LoggerOptions = {
     name: opts.name ?? 'switchyard',
     level: opts.level ?? process.env.LOG_LEVEL ?? 'info',
     redact: {
@@ -28,5 +29,6 @@ export function createLogger(opts: { level?: string; name?: string } = {}): Logg
       ],
       censor: '[redacted]',
     },
-  });
+  };
+  return opts.destination ? pino(options, opts.destination) : pino(options);
 }

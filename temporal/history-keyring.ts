@@ -49,9 +49,12 @@ export function historyKeyring(keys: ReadonlyArray<HistoryKey>): HistoryKeyring 
  */
 export function parseHistoryKeyring(spec: string): HistoryKeyring {
   const entries = spec
-    .split(/[\n,]/)
+    .split('\n')
     .map((line) => line.trim())
-    .filter((line) => line !== '' && !line.startsWith('#'));
+    .filter((line) => !line.startsWith('#'))
+    .flatMap((line) => line.split(','))
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
   const keys = entries.map((entry, index): HistoryKey => {
     const colon = entry.indexOf(':');
     if (colon <= 0) throw new HistoryKeyringError(`history key entry ${index + 1} must be "id:base64-key"`);

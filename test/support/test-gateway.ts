@@ -1,5 +1,5 @@
 import OpenAI from 'openai';
-import { Runtime, DefaultLogger, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { Runtime, DefaultLogger, bundleWorkflowCode, type Logger as TemporalLogger, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { parseConfig } from '../../config/load-config';
 import { issueKey } from '../../db/keys';
 import { createLogger, type Logger } from '../../observability/logger';
@@ -25,6 +25,16 @@ export interface TestGateway {
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 let runtimeInstalled = false;
+
+/**
+ * Installs this test file's Temporal Runtime once (default: SDK warnings to the console). A test
+ * that reads the SDK's own log lines calls it with its logger before starting a gateway.
+ */
+export function installTestRuntime(logger: TemporalLogger = new DefaultLogger('WARN')): void {
+  if (runtimeInstalled) return;
+  Runtime.install({ logger });
+  runtimeInstalled = true;
+}
 
 /** The workflow bundle, built once per test file (with the encrypted-history failure converter, as workers build it). */
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
@@ -81,10 +91,7 @@ export async function startTestGateway(
     logger?: Logger;
   } = {},
 ): Promise<TestGateway> {
-  if (!runtimeInstalled) {
-    Runtime.install({ logger: new DefaultLogger('WARN') });
-    runtimeInstalled = true;
-  }
+  installTestRuntime();
   // The Bedrock SDK reads credentials from the standard AWS chain; the fake does not check them.
   process.env.AWS_ACCESS_KEY_ID ??= 'AKIDFAKE';
   process.env.AWS_SECRET_ACCESS_KEY ??= 'fake-secret';
