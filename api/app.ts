@@ -3,6 +3,8 @@ import type { ApiDeps } from './deps';
 import { HttpError } from './http-error';
 import { adminAuth } from './middleware/admin-auth';
 import { clientAuth } from './middleware/client-auth';
+import { CodecSessions } from './codec-session';
+import { codecAuth } from './middleware/codec-auth';
 import { codecCors } from './middleware/codec-cors';
 import { errorHandler } from './middleware/error-handler';
 import { httpMetrics } from './middleware/metrics';
@@ -19,6 +21,7 @@ import { usageReportRoute } from './routes/admin-usage';
 import { deleteRateLimitRoute, getRateLimitRoute, putRateLimitRoute } from './routes/admin-rate-limits';
 import { chatCompletions } from './routes/chat-completions';
 import { CODEC_BODY_LIMIT_BYTES, codecRoute } from './routes/codec';
+import { codecSessionForm, createCodecSession } from './routes/codec-session';
 import { embeddings } from './routes/embeddings';
 import { healthz, readyz } from './routes/health';
 import { listModels } from './routes/models';
@@ -86,13 +89,19 @@ export function createApp(deps: ApiDeps): Express {
   route('delete', '/admin/rate-limits/:scope/:scope_id', admin, deleteRateLimitRoute(deps));
 
   // The Temporal UI's remote codec server: CORS (and its preflight) before the admin check, so a
-  // browser can read the 401 too.
+  // browser can read the 401 too. The UI cannot send the admin token: a browser signs in once at
+  // /codec/session and sends the session cookie instead.
   const cors = codecCors(deps.codecCorsOrigins);
+  const sessions = deps.adminToken ? new CodecSessions(deps.adminToken) : undefined;
+  const codecAdmin = codecAuth(deps.adminToken, sessions);
   const codecJson = express.json({ limit: CODEC_BODY_LIMIT_BYTES, type: () => true });
   for (const direction of ['decode', 'encode'] as const) {
     app.options(`/codec/${direction}`, labelRoute(`/codec/${direction}`), cors);
-    route('post', `/codec/${direction}`, cors, admin, codecJson, codecRoute(deps.historyCodec, direction));
+    route('post', `/codec/${direction}`, cors, codecAdmin, codecJson, codecRoute(deps.historyCodec, direction));
   }
+  route('get', '/codec/session', codecSessionForm());
+  const form = express.urlencoded({ extended: false, limit: '4kb' });
+  route('post', '/codec/session', form, createCodecSession(sessions, deps.historyCodec !== undefined));
 
   app.use(function notFound(req: Request) {
     throw new HttpError(404, `Unknown request URL: ${req.method} ${req.path}.`, { code: 'unknown_url' });

@@ -40,7 +40,9 @@ async function main(): Promise<void> {
   for (const size of SIZES) {
     const r = await measure(codec, size, seconds);
     const label = size >= 1024 ? `${size / 1024} KB` : `${size} B`;
-    process.stdout.write(`${label.padEnd(12)} ${r.usPerOp.toFixed(1).padStart(9)} µs ${r.encodeUs.toFixed(1).padStart(13)} µs ${Math.round(r.opsPerS).toString().padStart(17)}\n`);
+    process.stdout.write(
+      `${label.padEnd(12)} ${r.usPerOp.toFixed(1).padStart(9)} µs ${r.encodeUs.toFixed(1).padStart(13)} µs ${Math.round(r.opsPerS).toString().padStart(17)}\n`,
+    );
   }
 }
 

@@ -223,6 +223,44 @@ describe('encrypted workflow history', () => {
       expect(decoded.body.payloads).toEqual([original, original]);
     });
 
+    it('lets a browser sign in with the admin token and decode with the session cookie alone', async () => {
+      const form = await fetch(`${gw.url}/codec/session`);
+      expect(form.status).toBe(200);
+      expect(await form.text()).toContain('name="token"');
+      expect(form.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+
+      const post = (token: string) =>
+        fetch(`${gw.url}/codec/session`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({ token }),
+          redirect: 'manual',
+        });
+      const wrong = await post('not-the-admin-token');
+      expect(wrong.status).toBe(401);
+      expect(wrong.headers.get('set-cookie')).toBeNull();
+      const signedIn = await post(ADMIN_TOKEN);
+      expect(signedIn.status).toBe(200);
+      const setCookie = signedIn.headers.get('set-cookie')!;
+      expect(setCookie).toMatch(/^switchyard_codec=\d+\.[\w-]{43}; Max-Age=28800; Path=\/codec; Expires=.*; HttpOnly; SameSite=Strict$/);
+      expect(setCookie).not.toContain(ADMIN_TOKEN);
+      const cookie = setCookie.split(';')[0]!;
+
+      const decode = (headers: Record<string, string>) =>
+        fetch(`${gw.url}/codec/decode`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-namespace': 'default', ...headers },
+          body: JSON.stringify({ payloads: toJson(chat.history) }),
+        });
+      const withCookie = await decode({ cookie, origin: UI_ORIGIN });
+      expect(withCookie.status).toBe(200);
+      expect(withCookie.headers.get('access-control-allow-credentials')).toBe('true');
+      const { payloads } = (await withCookie.json()) as { payloads: JsonPayload[] };
+      expect(payloads.map((p) => unb64(p.data)).join('\n')).toContain(chat.prompt);
+      expect((await decode({ cookie: `${cookie.slice(0, -2)}xx`, origin: UI_ORIGIN })).status).toBe(401);
+      expect((await decode({ cookie, origin: 'http://evil.example' })).status).toBe(403);
+    });
+
     it('answers bad input and undecryptable payloads with OpenAI-style 400s', async () => {
       const notJson = await fetch(`${gw.url}/codec/decode`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, body: '{' });
       expect(notJson.status).toBe(400);
