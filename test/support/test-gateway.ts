@@ -88,6 +88,8 @@ export async function startTestGateway(
     configOverrides?: Record<string, unknown>;
     /** Default TEST_HISTORY_KEYRING; null: history in plain text. */
     historyKeyring?: HistoryKeyring | null;
+    /** Browser origins allowed on /codec/*; default the local Temporal UI's. */
+    codecCorsOrigins?: string[];
     logger?: Logger;
   } = {},
 ): Promise<TestGateway> {
@@ -107,6 +109,7 @@ export async function startTestGateway(
     logger: opts.logger ?? createLogger({ level: 'silent' }),
     workflowBundle: await workflowBundle(),
     historyKeyring: opts.historyKeyring === undefined ? TEST_HISTORY_KEYRING : opts.historyKeyring,
+    codecCorsOrigins: opts.codecCorsOrigins,
   });
   const issued = await issueKey(gateway.pool, { name: 'test key' });
   const url = gateway.url!;
