@@ -1,4 +1,5 @@
-import { inspect } from 'node:util';
+import { execFile } from 'node:child_process';
+import { inspect, promisify } from 'node:util';
 import { WorkflowFailedError } from '@temporalio/client';
 import { DefaultLogger, type LogEntry } from '@temporalio/worker';
 import type { APIPromise } from 'openai/core/api-promise';
@@ -10,6 +11,7 @@ import { TEST_HISTORY_KEYRING, testHistoryKey } from '../support/history-keys';
 import { decodedText, readRawHistory, type RawHistory } from '../support/raw-history';
 import { ADMIN_TOKEN, installTestRuntime, startTestGateway, uniqueText, type TestGateway } from '../support/test-gateway';
 
+const execFileAsync = promisify(execFile);
 const UI_ORIGIN = 'http://localhost:8233';
 const UPSTREAM_KEY = 'fake-upstream-key';
 
@@ -48,6 +50,14 @@ function userPayloads(history: RawHistory): RawHistory['payloads'] {
   return history.payloads.filter(({ path }) => !/searchAttributes|header|markerRecordedEventAttributes\.details\.data\./i.test(path));
 }
 
+/** The base64 `data` of every payload in a history as the CLI prints it (`--output json`), decoded and joined. */
+function payloadTexts(node: unknown): string {
+  if (node === null || typeof node !== 'object') return '';
+  const record = node as Record<string, unknown>;
+  if (typeof record.data === 'string' && typeof record.metadata === 'object') return Buffer.from(record.data, 'base64').toString('utf8');
+  return Object.values(record).map(payloadTexts).join('\n');
+}
+
 const b64 = (text: string): string => Buffer.from(text).toString('base64');
 const unb64 = (text: string | undefined): string => Buffer.from(text ?? '', 'base64').toString('utf8');
 
@@ -71,7 +81,7 @@ describe('encrypted workflow history', () => {
   /** Texts that must never reach history in plain text, nor any log. */
   const secrets: string[] = [];
 
-  let chat: { prompt: string; completion: string; history: RawHistory };
+  let chat: { prompt: string; completion: string; history: RawHistory; workflowId: string };
   let tool: { description: string; history: RawHistory };
   let embedding: { input: string; history: RawHistory };
   let failure: { prompt: string; history: RawHistory; workflowId: string };
@@ -85,7 +95,7 @@ describe('encrypted workflow history', () => {
     const sync = await requestIdOf(gw.openai.chat.completions.create({ model: 'gpt-test', messages: [{ role: 'user', content: prompt }] }));
     const completion = sync.data!.choices[0]!.message.content!;
     expect(completion).toContain('Hello from fake');
-    chat = { prompt, completion, history: await readRawHistory(gw.gateway.client, chatWorkflowId(sync.requestId)) };
+    chat = { prompt, completion, history: await readRawHistory(gw.gateway.client, chatWorkflowId(sync.requestId)), workflowId: chatWorkflowId(sync.requestId) };
 
     const description = uniqueText('looks up the weather for the secret itinerary');
     const called = await requestIdOf(
@@ -259,6 +269,26 @@ describe('encrypted workflow history', () => {
       expect(payloads.map((p) => unb64(p.data)).join('\n')).toContain(chat.prompt);
       expect((await decode({ cookie: `${cookie.slice(0, -2)}xx`, origin: UI_ORIGIN })).status).toBe(401);
       expect((await decode({ cookie, origin: 'http://evil.example' })).status).toBe(403);
+    });
+
+    it('serves the Temporal CLI (`temporal workflow show --codec-endpoint --codec-auth`)', async () => {
+      const cli = process.env.TEMPORAL_CLI_PATH;
+      if (!cli) throw new Error('TEMPORAL_CLI_PATH is not set: the integration global setup should have located the CLI');
+      // Asynchronously: the CLI calls back into this process's gateway.
+      const show = async (codecArgs: string[]): Promise<string> =>
+        (
+          await execFileAsync(
+            cli,
+            ['workflow', 'show', '--address', process.env.TEMPORAL_ADDRESS!, '--workflow-id', chat.workflowId, '--output', 'json', ...codecArgs],
+            {
+              timeout: 30_000,
+            },
+          )
+        ).stdout;
+      expect(payloadTexts(JSON.parse(await show([])))).not.toContain(chat.prompt);
+      const decoded = payloadTexts(JSON.parse(await show(['--codec-endpoint', `${gw.url}/codec`, '--codec-auth', `Bearer ${ADMIN_TOKEN}`])));
+      expect(decoded).toContain(chat.prompt);
+      expect(decoded).toContain(chat.completion);
     });
 
     it('answers bad input and undecryptable payloads with OpenAI-style 400s', async () => {
