@@ -8,58 +8,13 @@ import { ENCRYPTED_ENCODING, ENCRYPTION_KEY_ID, HistoryEncryptionCodec } from '.
 import { historyKeyring } from '../../temporal/history-keyring';
 import { chatWorkflowId, embeddingsWorkflowId } from '../../temporal/workflow-ids';
 import { TEST_HISTORY_KEYRING, testHistoryKey } from '../support/history-keys';
-import { decodedText, readRawHistory, type RawHistory } from '../support/raw-history';
+import { b64, codecCall, payloadTexts, toJson, unb64, type JsonPayload } from '../support/codec-http';
+import { decodedText, readRawHistory, userPayloads, type RawHistory } from '../support/raw-history';
 import { ADMIN_TOKEN, installTestRuntime, startTestGateway, uniqueText, type TestGateway } from '../support/test-gateway';
 
 const execFileAsync = promisify(execFile);
 const UI_ORIGIN = 'http://localhost:8233';
 const UPSTREAM_KEY = 'fake-upstream-key';
-
-/** The Temporal UI's request to a codec server: JSON payloads with base64 fields, X-Namespace, its origin. */
-async function codecCall(
-  url: string,
-  direction: 'decode' | 'encode',
-  body: unknown,
-  opts: { token?: string; origin?: string } = {},
-): Promise<{ status: number; headers: Headers; body: { payloads?: JsonPayload[]; error?: { code: string; message: string } } }> {
-  const headers: Record<string, string> = { 'content-type': 'application/json', 'x-namespace': 'default' };
-  if (opts.token) headers.authorization = `Bearer ${opts.token}`;
-  if (opts.origin) headers.origin = opts.origin;
-  const res = await fetch(`${url}/codec/${direction}`, { method: 'POST', headers, body: JSON.stringify(body) });
-  return { status: res.status, headers: res.headers, body: (await res.json()) as { payloads?: JsonPayload[] } };
-}
-
-interface JsonPayload {
-  metadata: Record<string, string>;
-  data: string;
-}
-
-function toJson(history: RawHistory): JsonPayload[] {
-  return history.payloads.map(({ payload }) => ({
-    metadata: Object.fromEntries(Object.entries(payload.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v!).toString('base64')])),
-    data: Buffer.from(payload.data!).toString('base64'),
-  }));
-}
-
-/**
- * The payloads the data converter writes: not search attributes (plain by design, indexed by the
- * server), headers, or the SDK core's local-activity marker record (`details.data`: seq, attempt,
- * activity id and type, times), which never holds application data.
- */
-function userPayloads(history: RawHistory): RawHistory['payloads'] {
-  return history.payloads.filter(({ path }) => !/searchAttributes|header|markerRecordedEventAttributes\.details\.data\./i.test(path));
-}
-
-/** The base64 `data` of every payload in a history as the CLI prints it (`--output json`), decoded and joined. */
-function payloadTexts(node: unknown): string {
-  if (node === null || typeof node !== 'object') return '';
-  const record = node as Record<string, unknown>;
-  if (typeof record.data === 'string' && typeof record.metadata === 'object') return Buffer.from(record.data, 'base64').toString('utf8');
-  return Object.values(record).map(payloadTexts).join('\n');
-}
-
-const b64 = (text: string): string => Buffer.from(text).toString('base64');
-const unb64 = (text: string | undefined): string => Buffer.from(text ?? '', 'base64').toString('utf8');
 
 /** Request id (and answer) of an OpenAI SDK call, whether it succeeded or failed. */
 async function requestIdOf<T>(call: APIPromise<T>): Promise<{ requestId: string; data?: T; error?: { status: number; message: string } }> {

@@ -46,3 +46,12 @@ export async function decodedText(codec: PayloadCodec, history: RawHistory): Pro
   const decoded = await codec.decode(history.payloads.map((p) => p.payload));
   return decoded.map((p) => Buffer.from(p.data ?? new Uint8Array()).toString('utf8')).join('\n');
 }
+
+/**
+ * The payloads the data converter writes: not search attributes (plain by design, indexed by the
+ * server), headers, or the SDK core's local-activity marker record (`details.data`: seq, attempt,
+ * activity id and type, times), which never holds application data.
+ */
+export function userPayloads(history: RawHistory): RawHistory['payloads'] {
+  return history.payloads.filter(({ path }) => !/searchAttributes|header|markerRecordedEventAttributes\.details\.data\./i.test(path));
+}
