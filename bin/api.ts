@@ -4,6 +4,7 @@
  * is what lets requests start eagerly; set SWITCHYARD_API_WORKER=false to serve HTTP only.
  */
 import { Runtime, DefaultLogger } from '@temporalio/worker';
+import { tracingSettingsFromEnv } from '../observability/tracing';
 import { startGateway } from '../server/start-gateway';
 import { loadSettings, onShutdown, requireAdminToken, say } from './common';
 
@@ -23,6 +24,7 @@ async function main(): Promise<void> {
     keyCacheTtlMs: env.SWITCHYARD_KEY_CACHE_TTL_MS,
     pricesFile: env.SWITCHYARD_PRICES_FILE,
     logger,
+    tracing: tracingSettingsFromEnv(env),
   });
   say(`API listening on ${gateway.url}`);
   onShutdown(() => gateway.stop(), say);

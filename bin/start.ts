@@ -9,6 +9,7 @@ import { createPool } from '../db/pool';
 import { migrate } from '../db/migrate';
 import { startEmbeddedInfra } from '../server/embedded-infra';
 import { ensureDevCredentials } from '../server/first-run-credentials';
+import { tracingSettingsFromEnv } from '../observability/tracing';
 import { startGateway } from '../server/start-gateway';
 import { PROJECT_ROOT, loadSettings, onShutdown, requireAdminToken, say } from './common';
 
@@ -51,6 +52,7 @@ async function main(): Promise<void> {
       keyCacheTtlMs: env.SWITCHYARD_KEY_CACHE_TTL_MS,
       pricesFile: env.SWITCHYARD_PRICES_FILE,
       logger,
+      tracing: tracingSettingsFromEnv(env),
     });
     const lines = [
       '',

@@ -1,5 +1,6 @@
 /** `npm run worker`: polls the task queues against an existing Temporal cluster and Postgres. */
 import { Runtime, DefaultLogger } from '@temporalio/worker';
+import { tracingSettingsFromEnv } from '../observability/tracing';
 import { startGateway } from '../server/start-gateway';
 import { loadSettings, onShutdown, say } from './common';
 
@@ -14,6 +15,7 @@ async function main(): Promise<void> {
     roles: { api: false, worker: true },
     pricesFile: env.SWITCHYARD_PRICES_FILE,
     logger,
+    tracing: tracingSettingsFromEnv(env),
   });
   say('worker polling');
   onShutdown(() => gateway.stop(), say);

@@ -12,6 +12,8 @@ import { defaultPricesPath, loadPriceFile, seedPrices } from '../prices/load-pri
 import { PriceCache } from '../prices/price-cache';
 import type { Logger } from '../observability/logger';
 import { createMetrics } from '../observability/metrics';
+import { startTracing, type Tracing, type TracingSettings } from '../observability/tracing';
+import { TracedProviderRegistry } from '../observability/upstream-spans';
 import { ProviderRegistry } from '../providers/registry';
 import { PgRateLimitStore } from '../db/rate-limits';
 import { RateLimiter } from '../ratelimit/rate-limiter';
@@ -39,6 +41,8 @@ export interface GatewayOptions {
   readonly workflowBundle?: WorkflowBundleOption;
   /** Seed price list (YAML); default: the committed prices/prices.yaml. */
   readonly pricesFile?: string;
+  /** OpenTelemetry export (`tracingSettingsFromEnv`); default: tracing off, nothing installed. */
+  readonly tracing?: TracingSettings;
 }
 
 export interface RunningGateway {
@@ -51,6 +55,8 @@ export interface RunningGateway {
   readonly prices: PriceCache;
   /** The api role's rate limiter (its counters sync through Postgres). */
   readonly rateLimiter?: RateLimiter;
+  /** Present when tracing is on. */
+  readonly tracing?: Tracing;
   /** Stops HTTP (in-flight requests finish), then the worker, then the connections. */
   stop(): Promise<void>;
 }
@@ -69,11 +75,12 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   const seeded = await seedPrices(pool, loadPriceFile(pricesFile));
   if (seeded.written.length) opts.logger.info({ file: pricesFile, models: seeded.written.length }, 'seeded prices');
   const prices = PriceCache.for(pool);
-  const { connection, client } = await connectTemporal(opts.temporal);
+  const tracing = opts.tracing ? await startTracing(opts.tracing) : undefined;
+  const { connection, client } = await connectTemporal(opts.temporal, { interceptors: tracing?.clientInterceptors });
   await checkSearchAttributes(connection, opts);
   const budgetAlerts = temporalAlertNotifier(client, opts.logger);
   const metrics = createMetrics();
-  const providers = new ProviderRegistry(opts.config);
+  const providers = tracing ? new TracedProviderRegistry(opts.config, tracing.tracer) : new ProviderRegistry(opts.config);
   const missing = providers.unconfigured();
   if (missing.length) opts.logger.warn({ providers: missing }, 'providers without an API key: their calls fail over to other deployments');
 
@@ -89,6 +96,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       metrics,
       workflowBundle: opts.workflowBundle,
       budgetAlerts,
+      tracing: tracing?.workerOptions,
     });
     await ensureSweeper(client, opts);
     workerRun = worker.run().catch((err: unknown) => {
@@ -124,6 +132,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     });
     server.keepAliveTimeout = 65_000;
     server.headersTimeout = 66_000;
+    tracing?.instrumentServer(server);
     url = `http://${host}:${(server.address() as AddressInfo).port}`;
   }
 
@@ -134,6 +143,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     providers,
     prices,
     rateLimiter,
+    tracing,
     async stop() {
       if (server) {
         const closing = new Promise<void>((resolve) => server!.close(() => resolve()));
@@ -145,6 +155,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       await connection.close();
       await rateLimiter?.stop();
       await pool.end();
+      await tracing?.shutdown();
     },
   };
 }

@@ -1,4 +1,4 @@
-import { Client } from '@temporalio/client';
+import { Client, type ClientInterceptors } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 
 export interface TemporalSettings {
@@ -12,13 +12,18 @@ export interface TemporalSettings {
 /**
  * One NativeConnection for both the client and the in-process worker: eager workflow start
  * requires the client to share the worker's connection.
+ *
+ * @param extras.interceptors client interceptors (tracing); default none.
  */
-export async function connectTemporal(settings: TemporalSettings): Promise<{ connection: NativeConnection; client: Client }> {
+export async function connectTemporal(
+  settings: TemporalSettings,
+  extras: { readonly interceptors?: ClientInterceptors } = {},
+): Promise<{ connection: NativeConnection; client: Client }> {
   const connection = await NativeConnection.connect({
     address: settings.address,
     tls: settings.tls || settings.apiKey ? true : undefined,
     apiKey: settings.apiKey,
   });
-  const client = new Client({ connection, namespace: settings.namespace });
+  const client = new Client({ connection, namespace: settings.namespace, interceptors: extras.interceptors });
   return { connection, client };
 }

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { Worker, type NativeConnection, type WorkflowBundleOption } from '@temporalio/worker';
+import { Worker, type NativeConnection, type WorkerOptions, type WorkflowBundleOption } from '@temporalio/worker';
 import type { Pool } from 'pg';
 import { createBudgetAlertActivities } from '../activities/budget-alert-activities';
 import { createBudgetActivities } from '../activities/budget-activities';
@@ -23,6 +23,8 @@ export const WORKFLOWS_PATH = path.join(__dirname, '..', 'workflows');
  * @param prices price cache; default: the process's shared one for `pool` (30 s TTL).
  * @param workflowBundle a prebuilt bundle (tests bundle once per run); default: bundle at start.
  * @param budgetAlerts starts alert deliveries after settlement; default: none (the alert sweeper delivers).
+ * @param tracing interceptors and span sink (`Tracing.workerOptions`); default: none. A prebuilt
+ *   `workflowBundle` must then include `TRACING_WORKFLOW_MODULES`.
  */
 export async function createInteractiveWorker(opts: {
   connection: NativeConnection;
@@ -33,6 +35,7 @@ export async function createInteractiveWorker(opts: {
   metrics?: GatewayMetrics;
   workflowBundle?: WorkflowBundleOption;
   budgetAlerts?: BudgetAlertNotifier;
+  tracing?: Pick<WorkerOptions, 'interceptors' | 'sinks'>;
 }): Promise<Worker> {
   const budget = createBudgetActivities({
     pool: opts.pool,
@@ -54,5 +57,12 @@ export async function createInteractiveWorker(opts: {
     maxConcurrentActivityTaskExecutions: 500,
     maxConcurrentWorkflowTaskExecutions: 100,
     shutdownGraceTime: '10 seconds',
+    ...(opts.tracing && tracingOptions(opts.tracing, opts.workflowBundle !== undefined)),
   });
+}
+
+/** A prebuilt bundle already holds (or lacks) the workflow interceptors: the worker ignores the modules, with a warning. */
+function tracingOptions(tracing: Pick<WorkerOptions, 'interceptors' | 'sinks'>, prebuilt: boolean): Pick<WorkerOptions, 'interceptors' | 'sinks'> {
+  if (!prebuilt) return tracing;
+  return { sinks: tracing.sinks, interceptors: { ...tracing.interceptors, workflowModules: [] } };
 }

@@ -3,6 +3,7 @@ import { Runtime, DefaultLogger, bundleWorkflowCode, type WorkflowBundleWithSour
 import { parseConfig } from '../../config/load-config';
 import { issueKey } from '../../db/keys';
 import { createLogger } from '../../observability/logger';
+import { TRACING_WORKFLOW_MODULES, type TracingSettings } from '../../observability/tracing';
 import { startGateway, type RunningGateway } from '../../server/start-gateway';
 import { WORKFLOWS_PATH } from '../../worker/create-worker';
 import { startFakeUpstream, type FakeUpstream } from '../fakes';
@@ -21,12 +22,23 @@ export interface TestGateway {
 }
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+let tracedBundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 let runtimeInstalled = false;
 
 /** The workflow bundle, built once per test file. */
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
   bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') });
   return bundle;
+}
+
+/** The workflow bundle with the OpenTelemetry workflow interceptors, built once per test file that traces. */
+export function tracedWorkflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+  tracedBundle ??= bundleWorkflowCode({
+    workflowsPath: WORKFLOWS_PATH,
+    workflowInterceptorModules: [...TRACING_WORKFLOW_MODULES],
+    logger: new DefaultLogger('WARN'),
+  });
+  return tracedBundle;
 }
 
 /**
@@ -69,7 +81,7 @@ export function testConfigFor(fakeUrl: string, overrides: Record<string, unknown
 
 /** Starts a fake upstream and a gateway (api + worker) against the run's Temporal and Postgres. */
 export async function startTestGateway(
-  opts: { adminToken?: string | null; keyCacheTtlMs?: number; configOverrides?: Record<string, unknown> } = {},
+  opts: { adminToken?: string | null; keyCacheTtlMs?: number; configOverrides?: Record<string, unknown>; tracing?: TracingSettings } = {},
 ): Promise<TestGateway> {
   if (!runtimeInstalled) {
     Runtime.install({ logger: new DefaultLogger('WARN') });
@@ -88,7 +100,8 @@ export async function startTestGateway(
     adminToken: opts.adminToken === null ? undefined : (opts.adminToken ?? ADMIN_TOKEN),
     keyCacheTtlMs: opts.keyCacheTtlMs,
     logger: createLogger({ level: 'silent' }),
-    workflowBundle: await workflowBundle(),
+    workflowBundle: await (opts.tracing ? tracedWorkflowBundle() : workflowBundle()),
+    tracing: opts.tracing,
   });
   const issued = await issueKey(gateway.pool, { name: 'test key' });
   const url = gateway.url!;
