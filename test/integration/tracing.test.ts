@@ -2,28 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { propagation, trace } from '@opentelemetry/api';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../support/otlp-receiver';
 import { startTestGateway, uniqueText, type TestGateway } from '../support/test-gateway';
-import { tracingSettingsFromEnv } from '../../observability/tracing';
 
 const SERVER = 2;
 const CLIENT = 3;
 
 /** OpenTelemetry: off by default; with an OTLP endpoint, one trace from the HTTP request to the upstream call. */
 describe('tracing', () => {
-  it('reads the standard endpoint variables, and is off without them', () => {
-    expect(tracingSettingsFromEnv({})).toBeUndefined();
-    expect(tracingSettingsFromEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318/' })).toEqual({
-      tracesUrl: 'http://collector:4318/v1/traces',
-      serviceName: 'switchyard',
-    });
-    expect(
-      tracingSettingsFromEnv({
-        OTEL_EXPORTER_OTLP_ENDPOINT: 'http://a:4318',
-        OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://b:4318/traces',
-        OTEL_SERVICE_NAME: 'gw',
-      }),
-    ).toEqual({ tracesUrl: 'http://b:4318/traces', serviceName: 'gw' });
-  });
-
   it('installs no tracer, propagator or interceptor when off', async () => {
     const gw = await startTestGateway();
     try {
