@@ -11,6 +11,7 @@ import {
 } from '@temporalio/interceptors-opentelemetry/lib/worker';
 import { instrumentHttpServer } from './http-server-spans';
 import { TRACING_WORKFLOW_MODULES, type Tracing, type TracingSettings } from './tracing';
+import { TracedProviderRegistry } from './upstream-spans';
 
 /** Name of Switchyard's own tracer (instrumentation scope). */
 export const TRACER_NAME = 'switchyard';
@@ -44,6 +45,7 @@ export function createTracing(settings: TracingSettings): Tracing {
       // Workflow spans are built inside the sandbox and handed out through this sink.
       sinks: { exporter: makeWorkflowExporter(processor, resource) },
     },
+    providerRegistry: (config) => new TracedProviderRegistry(config, tracer),
     instrumentServer: (server) => instrumentHttpServer(server, tracer),
     flush: () => provider.forceFlush(),
     async shutdown() {

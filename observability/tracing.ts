@@ -2,6 +2,8 @@ import type { Server } from 'node:http';
 import type { Tracer } from '@opentelemetry/api';
 import type { ClientInterceptors } from '@temporalio/client';
 import type { WorkerOptions } from '@temporalio/worker';
+import type { GatewayConfig } from '../config/gateway-config';
+import type { ProviderRegistry } from '../providers/registry';
 
 /**
  * OpenTelemetry tracing: off unless an OTLP endpoint is configured. When on, one trace per
@@ -53,6 +55,8 @@ export interface Tracing {
    * and the sink through which workflow spans leave the sandbox.
    */
   readonly workerOptions: Pick<WorkerOptions, 'interceptors' | 'sinks'>;
+  /** The provider registry whose adapter calls run in upstream CLIENT spans. */
+  providerRegistry(config: GatewayConfig): ProviderRegistry;
   /** Wraps the server's request listeners so each request runs in its own server span. */
   instrumentServer(server: Server): void;
   /** Exports the spans buffered so far. */

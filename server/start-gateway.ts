@@ -13,7 +13,6 @@ import { PriceCache } from '../prices/price-cache';
 import type { Logger } from '../observability/logger';
 import { createMetrics } from '../observability/metrics';
 import { startTracing, type Tracing, type TracingSettings } from '../observability/tracing';
-import { TracedProviderRegistry } from '../observability/upstream-spans';
 import { ProviderRegistry } from '../providers/registry';
 import { PgRateLimitStore } from '../db/rate-limits';
 import { RateLimiter } from '../ratelimit/rate-limiter';
@@ -80,7 +79,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   await checkSearchAttributes(connection, opts);
   const budgetAlerts = temporalAlertNotifier(client, opts.logger);
   const metrics = createMetrics();
-  const providers = tracing ? new TracedProviderRegistry(opts.config, tracing.tracer) : new ProviderRegistry(opts.config);
+  const providers = tracing ? tracing.providerRegistry(opts.config) : new ProviderRegistry(opts.config);
   const missing = providers.unconfigured();
   if (missing.length) opts.logger.warn({ providers: missing }, 'providers without an API key: their calls fail over to other deployments');
 
