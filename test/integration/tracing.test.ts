@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { propagation, trace } from '@opentelemetry/api';
+import { TracedProviderRegistry } from '../../observability/upstream-spans';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../support/otlp-receiver';
 import { startTestGateway, uniqueText, type TestGateway } from '../support/test-gateway';
 
@@ -20,6 +21,7 @@ describe('tracing', () => {
       span.end();
       expect(propagation.fields()).toEqual([]);
       expect(gw.gateway.client.options.interceptors.workflow).toEqual([]);
+      expect(gw.gateway.providers).not.toBeInstanceOf(TracedProviderRegistry);
     } finally {
       await gw.stop();
     }
