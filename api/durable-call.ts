@@ -23,6 +23,8 @@ export async function executeRequestWorkflow<R>(
     idempotent: boolean;
     input: unknown;
     searchAttributes: SearchAttributePair[];
+    /** Shown on the workflow's page in the Temporal UI (e.g. the route plan); not searchable. */
+    memo?: Record<string, unknown>;
     timeoutMs: number;
     kind: string;
   },
@@ -38,6 +40,7 @@ export async function executeRequestWorkflow<R>(
       workflowIdReusePolicy: opts.idempotent ? 'REJECT_DUPLICATE' : 'ALLOW_DUPLICATE',
       workflowExecutionTimeout: opts.timeoutMs,
       typedSearchAttributes: opts.searchAttributes,
+      memo: opts.memo,
     });
     deps.metrics.workflowStart.observe({ kind: opts.kind }, (performance.now() - started) / 1000);
     return (await handle.result()) as R;

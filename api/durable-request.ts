@@ -2,6 +2,7 @@ import type { Request, Response } from 'express';
 import type { ModelRoute } from '../config/gateway-config';
 import type { RouteAttempt } from '../config/route-plan';
 import type { ChatCompletion, ChatRequest, EmbeddingRequest, EmbeddingResponse } from '../providers/types';
+import { requestMemo } from '../temporal/request-memo';
 import { SA } from '../temporal/search-attributes';
 import { WorkflowIdPrefix, chatWorkflowId, embeddingsWorkflowId } from '../temporal/workflow-ids';
 import { workflowTimeoutMs } from '../workflows/deadlines';
@@ -72,6 +73,7 @@ export async function answerDurably(
       { key: SA.Provider, value: opts.plan[0]?.provider ?? 'none' },
       { key: SA.RequestKind, value: opts.call.kind },
     ],
+    memo: { ...requestMemo(opts.route.name, opts.plan) },
     timeoutMs: workflowTimeoutMs(input),
     kind: opts.call.kind,
   });

@@ -4,6 +4,7 @@
  * is what lets requests start eagerly; set SWITCHYARD_API_WORKER=false to serve HTTP only.
  */
 import { Runtime, DefaultLogger } from '@temporalio/worker';
+import { tracingSettingsFromEnv } from '../observability/tracing';
 import { startGateway } from '../server/start-gateway';
 import { loadSettings, onShutdown, requireAdminToken, requireHistoryKeyring, say } from './common';
 
@@ -26,6 +27,7 @@ async function main(): Promise<void> {
     historyKeyring: history.keyring,
     codecCorsOrigins: env.SWITCHYARD_CODEC_CORS_ORIGINS,
     logger,
+    tracing: tracingSettingsFromEnv(env),
   });
   say(`API listening on ${gateway.url}; history encryption: ${history.source}`);
   onShutdown(() => gateway.stop(), say);

@@ -9,6 +9,7 @@ import { createPool } from '../db/pool';
 import { migrate } from '../db/migrate';
 import { startEmbeddedInfra } from '../server/embedded-infra';
 import { ensureDevCredentials } from '../server/first-run-credentials';
+import { tracingSettingsFromEnv } from '../observability/tracing';
 import { startGateway } from '../server/start-gateway';
 import { PROJECT_ROOT, loadSettings, onShutdown, requireAdminToken, requireHistoryKeyring, say } from './common';
 
@@ -56,6 +57,7 @@ async function main(): Promise<void> {
       historyKeyring: history.keyring,
       codecCorsOrigins: env.SWITCHYARD_CODEC_CORS_ORIGINS,
       logger,
+      tracing: tracingSettingsFromEnv(env),
     });
     const lines = [
       '',

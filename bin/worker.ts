@@ -1,5 +1,6 @@
 /** `npm run worker`: polls the task queues against an existing Temporal cluster and Postgres. */
 import { Runtime, DefaultLogger } from '@temporalio/worker';
+import { tracingSettingsFromEnv } from '../observability/tracing';
 import { startGateway } from '../server/start-gateway';
 import { loadSettings, onShutdown, requireHistoryKeyring, say } from './common';
 
@@ -16,6 +17,7 @@ async function main(): Promise<void> {
     pricesFile: env.SWITCHYARD_PRICES_FILE,
     historyKeyring: history.keyring,
     logger,
+    tracing: tracingSettingsFromEnv(env),
   });
   say(`worker polling; history encryption: ${history.source}`);
   onShutdown(() => gateway.stop(), say);

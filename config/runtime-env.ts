@@ -40,6 +40,10 @@ const envSchema = z.object({
         .map((o) => o.trim())
         .filter((o) => o !== ''),
     ),
+  /** OpenTelemetry tracing (observability/tracing.ts): on when either endpoint is set. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.string().url().optional(),
+  OTEL_SERVICE_NAME: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

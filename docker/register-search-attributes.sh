@@ -2,7 +2,7 @@
 # Registers Switchyard's search attributes; "already exists" is fine on re-runs.
 set -u
 for pair in SwitchyardTenant=Keyword SwitchyardKeyId=Keyword LlmModel=Keyword LlmProvider=Keyword \
-            RequestKind=Keyword FallbackCount=Int CostUsd=Double; do
+            RequestKind=Keyword RequestOutcome=Keyword FallbackCount=Int CostUsd=Double; do
   name=${pair%%=*}
   type=${pair#*=}
   temporal operator search-attribute create --namespace default --name "$name" --type "$type" 2>&1 \

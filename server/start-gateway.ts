@@ -12,6 +12,7 @@ import { defaultPricesPath, loadPriceFile, seedPrices } from '../prices/load-pri
 import { PriceCache } from '../prices/price-cache';
 import type { Logger } from '../observability/logger';
 import { createMetrics } from '../observability/metrics';
+import { startTracing, type Tracing, type TracingSettings } from '../observability/tracing';
 import { ProviderRegistry } from '../providers/registry';
 import { PgRateLimitStore } from '../db/rate-limits';
 import { RateLimiter } from '../ratelimit/rate-limiter';
@@ -49,6 +50,8 @@ export interface GatewayOptions {
   readonly historyKeyring?: HistoryKeyring | null;
   /** Browser origins allowed to call /codec/*; default: the local Temporal UI. */
   readonly codecCorsOrigins?: ReadonlyArray<string>;
+  /** OpenTelemetry export (`tracingSettingsFromEnv`); default: tracing off, nothing installed. */
+  readonly tracing?: TracingSettings;
 }
 
 export interface RunningGateway {
@@ -61,6 +64,8 @@ export interface RunningGateway {
   readonly prices: PriceCache;
   /** The api role's rate limiter (its counters sync through Postgres). */
   readonly rateLimiter?: RateLimiter;
+  /** Present when tracing is on. */
+  readonly tracing?: Tracing;
   /** Stops HTTP (in-flight requests finish), then the worker, then the connections. */
   stop(): Promise<void>;
 }
@@ -80,11 +85,12 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   if (seeded.written.length) opts.logger.info({ file: pricesFile, models: seeded.written.length }, 'seeded prices');
   const prices = PriceCache.for(pool);
   const dataConverter = historyDataConverter(opts.historyKeyring ?? null);
-  const { connection, client } = await connectTemporal(opts.temporal, dataConverter);
+  const tracing = opts.tracing ? await startTracing(opts.tracing) : undefined;
+  const { connection, client } = await connectTemporal(opts.temporal, { dataConverter, interceptors: tracing?.clientInterceptors });
   await checkSearchAttributes(connection, opts);
   const budgetAlerts = temporalAlertNotifier(client, opts.logger);
   const metrics = createMetrics();
-  const providers = new ProviderRegistry(opts.config);
+  const providers = tracing ? tracing.providerRegistry(opts.config) : new ProviderRegistry(opts.config);
   const missing = providers.unconfigured();
   if (missing.length) opts.logger.warn({ providers: missing }, 'providers without an API key: their calls fail over to other deployments');
 
@@ -101,6 +107,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       workflowBundle: opts.workflowBundle,
       budgetAlerts,
       dataConverter,
+      tracing: tracing?.workerOptions,
     });
     await ensureSweeper(client, opts);
     workerRun = worker.run().catch((err: unknown) => {
@@ -138,6 +145,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     });
     server.keepAliveTimeout = 65_000;
     server.headersTimeout = 66_000;
+    tracing?.instrumentServer(server);
     url = `http://${host}:${(server.address() as AddressInfo).port}`;
   }
 
@@ -148,6 +156,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     providers,
     prices,
     rateLimiter,
+    tracing,
     async stop() {
       if (server) {
         const closing = new Promise<void>((resolve) => server!.close(() => resolve()));
@@ -159,6 +168,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       await connection.close();
       await rateLimiter?.stop();
       await pool.end();
+      await tracing?.shutdown();
     },
   };
 }

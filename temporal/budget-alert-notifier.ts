@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { BudgetAlertKey, BudgetAlertNotifier } from '../budget/alert-types';
 import type { Logger } from '../observability/logger';
+import { RequestKind, SA } from './search-attributes';
 import { TaskQueue } from './task-queues';
 import { budgetAlertWorkflowId } from './workflow-ids';
 
@@ -21,6 +22,7 @@ export async function startBudgetAlertDelivery(client: Client, alert: BudgetAler
     workflowIdReusePolicy: 'ALLOW_DUPLICATE',
     // Generous: the webhook retries span ~10 minutes; past this the sweeper may try again.
     workflowExecutionTimeout: '1 hour',
+    typedSearchAttributes: [{ key: SA.RequestKind, value: RequestKind.BudgetAlert }],
   });
 }
 

@@ -38,6 +38,7 @@ export const SEARCH_ATTRIBUTE_DEFS: ReadonlyArray<SearchAttributeDef> = Object.f
   { name: 'LlmModel', type: 'Keyword' },
   { name: 'LlmProvider', type: 'Keyword' },
   { name: 'RequestKind', type: 'Keyword' },
+  { name: 'RequestOutcome', type: 'Keyword' },
   { name: 'FallbackCount', type: 'Int' },
   { name: 'CostUsd', type: 'Double' },
 ] as const);

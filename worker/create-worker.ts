@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { DataConverter } from '@temporalio/common';
-import { Worker, type NativeConnection, type WorkflowBundleOption } from '@temporalio/worker';
+import { Worker, type NativeConnection, type WorkerOptions, type WorkflowBundleOption } from '@temporalio/worker';
 import type { Pool } from 'pg';
 import { createBudgetAlertActivities } from '../activities/budget-alert-activities';
 import { createBudgetActivities } from '../activities/budget-activities';
@@ -25,6 +25,8 @@ export const WORKFLOWS_PATH = path.join(__dirname, '..', 'workflows');
  * @param workflowBundle a prebuilt bundle (tests bundle once per run); default: bundle at start.
  * @param budgetAlerts starts alert deliveries after settlement; default: none (the alert sweeper delivers).
  * @param dataConverter the history codec (`historyDataConverter`); must match the clients'. Default: the SDK's (plain text).
+ * @param tracing interceptors and span sink (`Tracing.workerOptions`); default: none. A prebuilt
+ *   `workflowBundle` must then include `TRACING_WORKFLOW_MODULES`.
  */
 export async function createInteractiveWorker(opts: {
   connection: NativeConnection;
@@ -36,6 +38,7 @@ export async function createInteractiveWorker(opts: {
   workflowBundle?: WorkflowBundleOption;
   budgetAlerts?: BudgetAlertNotifier;
   dataConverter?: DataConverter;
+  tracing?: Pick<WorkerOptions, 'interceptors' | 'sinks'>;
 }): Promise<Worker> {
   const budget = createBudgetActivities({
     pool: opts.pool,
@@ -58,5 +61,12 @@ export async function createInteractiveWorker(opts: {
     maxConcurrentActivityTaskExecutions: 500,
     maxConcurrentWorkflowTaskExecutions: 100,
     shutdownGraceTime: '10 seconds',
+    ...(opts.tracing && tracingOptions(opts.tracing, opts.workflowBundle !== undefined)),
   });
+}
+
+/** A prebuilt bundle already holds (or lacks) the workflow interceptors: the worker ignores the modules, with a warning. */
+function tracingOptions(tracing: Pick<WorkerOptions, 'interceptors' | 'sinks'>, prebuilt: boolean): Pick<WorkerOptions, 'interceptors' | 'sinks'> {
+  if (!prebuilt) return tracing;
+  return { sinks: tracing.sinks, interceptors: { ...tracing.interceptors, workflowModules: [] } };
 }

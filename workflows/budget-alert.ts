@@ -1,7 +1,9 @@
 import { ActivityFailure, log, proxyActivities } from '@temporalio/workflow';
 import type { RetryPolicy } from '@temporalio/common';
 import type { AlertDeliveryOutcome, BudgetAlertActivities } from '../activities/budget-alert-activities';
-import { WebhookFailureType, type BudgetAlertKey } from '../budget/alert-types';
+import { AlertDeliveryState, WebhookFailureType, type BudgetAlertKey } from '../budget/alert-types';
+import { RequestKind, RequestOutcome } from '../temporal/search-attributes';
+import { recordTaskOutcome } from './record-outcome';
 
 /**
  * Webhook retries: exponential from 1 s, capped at 2 min between attempts, 10 attempts in all
@@ -29,6 +31,10 @@ const { markBudgetAlertFailed } = proxyActivities<BudgetAlertActivities>({
  * `failed` and the workflow completes: the failure is recorded data, not a stuck workflow.
  */
 export async function budgetAlertWorkflow(alert: BudgetAlertKey): Promise<AlertDeliveryOutcome> {
+  return recordTaskOutcome(RequestKind.BudgetAlert, () => deliver(alert), alertOutcome);
+}
+
+async function deliver(alert: BudgetAlertKey): Promise<AlertDeliveryOutcome> {
   try {
     return await deliverBudgetAlert(alert);
   } catch (err) {
@@ -37,4 +43,11 @@ export async function budgetAlertWorkflow(alert: BudgetAlertKey): Promise<AlertD
     await markBudgetAlertFailed(alert);
     return 'failed';
   }
+}
+
+/** `unknown` (the alert row is gone) and `pending` count as failed deliveries. */
+function alertOutcome(outcome: AlertDeliveryOutcome): RequestOutcome {
+  if (outcome === AlertDeliveryState.Delivered) return RequestOutcome.Delivered;
+  if (outcome === AlertDeliveryState.NoWebhook) return RequestOutcome.NoWebhook;
+  return RequestOutcome.Failed;
 }

@@ -1,5 +1,7 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { ProviderActivities } from '../activities/provider-activities';
+import { RequestKind } from '../temporal/search-attributes';
+import { recordOutcome, type PlanProgress } from './record-outcome';
 import { runPlan } from './run-plan';
 import type { ChatWorkflowInput, ChatWorkflowResult } from './types';
 import { withBudget } from './with-budget';
@@ -11,12 +13,18 @@ const { callChat } = proxyActivities<ProviderActivities>({ startToCloseTimeout: 
  * One non-streaming chat completion (`chat-<request id>`): the caller's budgets hold the
  * estimate, then every deployment of the route plan is tried in order, each retried with
  * backoff, then the fallback models'; the served call is settled at its actual cost. Each
- * attempt is an activity visible in the Temporal UI, summarised as `provider / upstream model`.
+ * attempt is an activity visible in the Temporal UI, summarised as `provider / upstream model`;
+ * the outcome, provider and cost land in search attributes as the workflow completes.
  */
 export async function chatCompletionWorkflow(input: ChatWorkflowInput): Promise<ChatWorkflowResult> {
-  return withBudget(input, { kind: 'chat', request: input.request }, () =>
-    runPlan(input, (attempt, options) =>
-      callChat.executeWithOptions(options, [{ requestId: input.requestId, attempt, request: input.request, retry: input.retry }]),
+  const progress: PlanProgress = { attempted: 0 };
+  return recordOutcome(RequestKind.Chat, input, progress, () =>
+    withBudget(input, { kind: 'chat', request: input.request }, () =>
+      runPlan(
+        input,
+        (attempt, options) => callChat.executeWithOptions(options, [{ requestId: input.requestId, attempt, request: input.request, retry: input.retry }]),
+        progress,
+      ),
     ),
   );
 }

@@ -1,16 +1,23 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { ProviderActivities } from '../activities/provider-activities';
+import { RequestKind } from '../temporal/search-attributes';
+import { recordOutcome, type PlanProgress } from './record-outcome';
 import { runPlan } from './run-plan';
 import type { EmbeddingsWorkflowInput, EmbeddingsWorkflowResult } from './types';
 import { withBudget } from './with-budget';
 
 const { callEmbeddings } = proxyActivities<ProviderActivities>({ startToCloseTimeout: '1 minute' });
 
-/** One embeddings request (`embeddings-<request id>`), same budget, retry and fallback rules as chat. */
+/** One embeddings request (`embeddings-<request id>`), same budget, retry, fallback and search-attribute rules as chat. */
 export async function embeddingsWorkflow(input: EmbeddingsWorkflowInput): Promise<EmbeddingsWorkflowResult> {
-  return withBudget(input, { kind: 'embeddings', request: input.request }, () =>
-    runPlan(input, (attempt, options) =>
-      callEmbeddings.executeWithOptions(options, [{ requestId: input.requestId, attempt, request: input.request, retry: input.retry }]),
+  const progress: PlanProgress = { attempted: 0 };
+  return recordOutcome(RequestKind.Embeddings, input, progress, () =>
+    withBudget(input, { kind: 'embeddings', request: input.request }, () =>
+      runPlan(
+        input,
+        (attempt, options) => callEmbeddings.executeWithOptions(options, [{ requestId: input.requestId, attempt, request: input.request, retry: input.retry }]),
+        progress,
+      ),
     ),
   );
 }

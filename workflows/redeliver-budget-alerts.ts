@@ -1,8 +1,10 @@
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { ParentClosePolicy, proxyActivities, startChild } from '@temporalio/workflow';
 import type { BudgetAlertActivities } from '../activities/budget-alert-activities';
+import { RequestKind, SA } from '../temporal/search-attributes';
 import { budgetAlertWorkflowId } from '../temporal/workflow-ids';
 import { budgetAlertWorkflow } from './budget-alert';
+import { recordTaskOutcome } from './record-outcome';
 import { SWEEP_RETRY } from './release-expired-reservations';
 
 const { listStaleBudgetAlerts } = proxyActivities<BudgetAlertActivities>({ startToCloseTimeout: '30 seconds', retry: SWEEP_RETRY });
@@ -15,6 +17,10 @@ const { listStaleBudgetAlerts } = proxyActivities<BudgetAlertActivities>({ start
  * how many deliveries it started.
  */
 export async function redeliverBudgetAlertsWorkflow(): Promise<number> {
+  return recordTaskOutcome(RequestKind.AlertSweep, redeliver);
+}
+
+async function redeliver(): Promise<number> {
   const stale = await listStaleBudgetAlerts();
   let started = 0;
   for (const alert of stale) {
@@ -24,6 +30,7 @@ export async function redeliverBudgetAlertsWorkflow(): Promise<number> {
         args: [alert],
         parentClosePolicy: ParentClosePolicy.ABANDON,
         workflowExecutionTimeout: '1 hour',
+        typedSearchAttributes: [{ key: SA.RequestKind, value: RequestKind.BudgetAlert }],
       });
       started += 1;
     } catch (err) {

@@ -1,6 +1,8 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { RetryPolicy } from '@temporalio/common';
 import type { BudgetActivities } from '../activities/budget-activities';
+import { RequestKind } from '../temporal/search-attributes';
+import { recordTaskOutcome } from './record-outcome';
 
 /** A failed sweep is retried briefly; the next scheduled run (a minute later) picks up the rest. */
 export const SWEEP_RETRY: RetryPolicy = { maximumAttempts: 3, initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 seconds' };
@@ -14,5 +16,5 @@ const { releaseExpiredReservations } = proxyActivities<BudgetActivities>({ start
  * process killed mid-stream). Returns how many holds it released.
  */
 export async function releaseExpiredReservationsWorkflow(): Promise<number> {
-  return releaseExpiredReservations();
+  return recordTaskOutcome(RequestKind.BudgetSweep, () => releaseExpiredReservations());
 }

@@ -1,9 +1,9 @@
-import { ActivityFailure, ApplicationFailure, upsertSearchAttributes } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure } from '@temporalio/workflow';
 import type { ActivityOptions } from '@temporalio/workflow';
 import { NON_RETRYABLE_FAILURE_TYPES, REQUEST_FATAL_FAILURE_TYPES, isFailureType } from '../errors/failure-types';
-import { SA } from '../temporal/search-attributes';
 import type { RouteAttempt } from '../config/route-plan';
 import { deploymentBudgetMs } from './deadlines';
+import type { PlanProgress } from './record-outcome';
 import type { CallResult, ChatWorkflowInput, EmbeddingsWorkflowInput } from './types';
 
 type Planned = Pick<ChatWorkflowInput | EmbeddingsWorkflowInput, 'plan' | 'retry' | 'attemptTimeoutMs'>;
@@ -17,39 +17,27 @@ type Planned = Pick<ChatWorkflowInput | EmbeddingsWorkflowInput, 'plan' | 'retry
  * deployment would answer differently.
  *
  * Throws the last upstream failure as a non-retryable ApplicationFailure (its `type` and
- * `details` are what the HTTP layer maps to an OpenAI error).
+ * `details` are what the HTTP layer maps to an OpenAI error). `progress.attempted` counts the
+ * deployments tried, for the search attributes the workflow records when it ends.
  */
-export async function runPlan<T>(input: Planned, call: (attempt: RouteAttempt, options: ActivityOptions) => Promise<T>): Promise<CallResult<T>> {
+export async function runPlan<T>(
+  input: Planned,
+  call: (attempt: RouteAttempt, options: ActivityOptions) => Promise<T>,
+  progress: PlanProgress = { attempted: 0 },
+): Promise<CallResult<T>> {
   let lastFailure: ApplicationFailure | undefined;
-  let index = 0;
-  for (; index < input.plan.length; index++) {
+  for (let index = 0; index < input.plan.length; index++) {
     const attempt = input.plan[index]!;
+    progress.attempted = index + 1;
     try {
       const response = await call(attempt, activityOptionsFor(input, attempt));
-      recordFallback(input.plan, index);
       return { response, served: attempt, fallbacks: index };
     } catch (err) {
       lastFailure = toApplicationFailure(err);
       if (lastFailure.type && REQUEST_FATAL_FAILURE_TYPES.some((t) => t === lastFailure?.type)) break;
     }
   }
-  // No search attribute for the outcome: the workflow's own status (Completed / Failed) is it.
-  recordFallback(input.plan, Math.min(index, input.plan.length - 1));
   throw lastFailure ?? ApplicationFailure.nonRetryable('route has no deployments', 'InvalidRequest');
-}
-
-/**
- * The workflow starts with the first deployment's provider as LlmProvider; only a fallback
- * changes it (to the provider that answered, or the last one tried). Each upsert is an extra
- * visibility write, which on the dev server's SQLite cost ~4 ms per request when it was done on
- * every request (bench/results), so the common case writes nothing.
- */
-function recordFallback(plan: readonly RouteAttempt[], index: number): void {
-  if (index <= 0) return;
-  upsertSearchAttributes([
-    { key: SA.Provider, value: plan[index]!.provider },
-    { key: SA.FallbackCount, value: index },
-  ]);
 }
 
 function activityOptionsFor(input: Planned, attempt: RouteAttempt): ActivityOptions {

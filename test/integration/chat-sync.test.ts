@@ -127,7 +127,7 @@ describe('durable chat completions through the official openai client', () => {
     expect(description.typedSearchAttributes.get(SA.Provider)).toBe('oai');
     expect(description.typedSearchAttributes.get(SA.KeyId)).toBe(gw.keyId);
     expect(description.typedSearchAttributes.get(SA.RequestKind)).toBe('chat');
-    expect(description.typedSearchAttributes.get(SA.FallbackCount)).toBeUndefined();
+    expect(description.typedSearchAttributes.get(SA.FallbackCount)).toBe(0);
   });
 
   it('forwards sampling parameters to OpenAI unchanged', async () => {

@@ -7,6 +7,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { startEmbeddedPostgres } from '../../db/embedded-postgres';
 import { locateTemporalCli } from '../../temporal/cli-locator';
 import { DEV_SERVER_TUNING_ARGS, startDevServer } from '../../temporal/dev-server';
+import { getFreePort } from '../../temporal/free-port';
 import { SEARCH_ATTRIBUTE_DEFS } from '../../temporal/search-attribute-defs';
 import { SA } from '../../temporal/search-attributes';
 import globalTeardown from './global-teardown';
@@ -15,10 +16,12 @@ import { logSetup, type TestInfrastructure } from './infrastructure-state';
 const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
 
 /**
- * Jest globalSetup of the integration project: starts ONE headless Temporal dev server and ONE
- * embedded Postgres for the whole run (each in a fresh temp dir, on free ports), unless
- * `TEMPORAL_ADDRESS` / `DATABASE_URL` already name running ones. Publishes `TEMPORAL_ADDRESS`,
- * `TEMPORAL_NAMESPACE`, `TEMPORAL_CLI_PATH` and `DATABASE_URL` for the test files.
+ * Jest globalSetup of the integration project: starts ONE Temporal dev server (with its Web UI,
+ * for the browser test) and ONE embedded Postgres for the whole run (each in a fresh temp dir, on
+ * free ports), unless `TEMPORAL_ADDRESS` / `DATABASE_URL` already name running ones. Publishes
+ * `TEMPORAL_ADDRESS`, `TEMPORAL_UI_URL`, `TEMPORAL_NAMESPACE`, `TEMPORAL_CLI_PATH` and
+ * `DATABASE_URL` for the test files. With an external `TEMPORAL_ADDRESS`, set `TEMPORAL_UI_URL`
+ * to its UI yourself.
  *
  * The first run on a machine without a Temporal CLI builds one with Go (~4 minutes).
  */
@@ -60,22 +63,26 @@ async function startTemporal(root: string, namespace: string, infrastructure: Te
       cliPath: cli.path,
       dbFile: path.join(root, 'temporal', 'dev.db'),
       port: 0,
-      uiPort: null,
+      // The UI is served by the same process; starting it costs no measurable start time.
+      uiPort: 0,
       namespace,
       searchAttributes: SEARCH_ATTRIBUTE_DEFS,
       log: logSetup,
     });
     infrastructure.stops.push(() => server.stop());
     process.env.TEMPORAL_ADDRESS = server.address;
+    if (server.uiUrl) process.env.TEMPORAL_UI_URL = server.uiUrl;
     process.env.TEMPORAL_CLI_PATH = cli.path;
     return;
   }
   logSetup('starting Temporal through the SDK, which downloads the CLI (needs internet)');
+  const uiPort = await getFreePort();
   const env = await TestWorkflowEnvironment.createLocal({
-    server: { namespace, searchAttributes: Object.values(SA), extraArgs: [...DEV_SERVER_TUNING_ARGS] },
+    server: { namespace, searchAttributes: Object.values(SA), extraArgs: [...DEV_SERVER_TUNING_ARGS], ui: true, uiPort },
   });
   infrastructure.stops.push(() => env.teardown());
   process.env.TEMPORAL_ADDRESS = env.address;
+  process.env.TEMPORAL_UI_URL = `http://127.0.0.1:${uiPort}`;
 }
 
 async function startPostgres(root: string, infrastructure: TestInfrastructure): Promise<void> {

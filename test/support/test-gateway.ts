@@ -3,6 +3,7 @@ import { Runtime, DefaultLogger, bundleWorkflowCode, type Logger as TemporalLogg
 import { parseConfig } from '../../config/load-config';
 import { issueKey } from '../../db/keys';
 import { createLogger, type Logger } from '../../observability/logger';
+import { TRACING_WORKFLOW_MODULES, type TracingSettings } from '../../observability/tracing';
 import { startGateway, type RunningGateway } from '../../server/start-gateway';
 import { FAILURE_CONVERTER_PATH } from '../../temporal/data-converter';
 import type { HistoryKeyring } from '../../temporal/history-keyring';
@@ -24,6 +25,7 @@ export interface TestGateway {
 }
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+let tracedBundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 let runtimeInstalled = false;
 
 /**
@@ -40,6 +42,17 @@ export function installTestRuntime(logger: TemporalLogger = new DefaultLogger('W
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
   bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, failureConverterPath: FAILURE_CONVERTER_PATH, logger: new DefaultLogger('WARN') });
   return bundle;
+}
+
+/** The workflow bundle with the OpenTelemetry workflow interceptors, built once per test file that traces. */
+export function tracedWorkflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+  tracedBundle ??= bundleWorkflowCode({
+    workflowsPath: WORKFLOWS_PATH,
+    workflowInterceptorModules: [...TRACING_WORKFLOW_MODULES],
+    failureConverterPath: FAILURE_CONVERTER_PATH,
+    logger: new DefaultLogger('WARN'),
+  });
+  return tracedBundle;
 }
 
 /**
@@ -91,6 +104,7 @@ export async function startTestGateway(
     /** Browser origins allowed on /codec/*; default the local Temporal UI's. */
     codecCorsOrigins?: string[];
     logger?: Logger;
+    tracing?: TracingSettings;
   } = {},
 ): Promise<TestGateway> {
   installTestRuntime();
@@ -107,9 +121,10 @@ export async function startTestGateway(
     adminToken: opts.adminToken === null ? undefined : (opts.adminToken ?? ADMIN_TOKEN),
     keyCacheTtlMs: opts.keyCacheTtlMs,
     logger: opts.logger ?? createLogger({ level: 'silent' }),
-    workflowBundle: await workflowBundle(),
     historyKeyring: opts.historyKeyring === undefined ? TEST_HISTORY_KEYRING : opts.historyKeyring,
     codecCorsOrigins: opts.codecCorsOrigins,
+    workflowBundle: await (opts.tracing ? tracedWorkflowBundle() : workflowBundle()),
+    tracing: opts.tracing,
   });
   const issued = await issueKey(gateway.pool, { name: 'test key' });
   const url = gateway.url!;

@@ -1,0 +1,144 @@
+import { temporal } from '@temporalio/proto';
+import { createBudget } from '../../db/ledger';
+import type { RequestMemo } from '../../temporal/request-memo';
+import { RequestOutcome, SA } from '../../temporal/search-attributes';
+import { TaskQueue } from '../../temporal/task-queues';
+import { expectLedgerBalanced, newAccount } from '../support/accounts';
+import { startTestGateway, uniqueText, type TestGateway } from '../support/test-gateway';
+
+const EventType = temporal.api.enums.v1.EventType;
+
+/** What ops see of a request in Temporal: search attributes set at start and at completion, the memo, the history. */
+describe('request workflows in Temporal visibility', () => {
+  let gw: TestGateway;
+  const tenants: string[] = [];
+  beforeAll(async () => {
+    gw = await startTestGateway();
+  });
+  afterAll(async () => {
+    await expectLedgerBalanced(gw.gateway.pool, tenants);
+    await gw.stop();
+  });
+
+  /** Sends a chat request and returns its workflow id, whether it succeeded or not. */
+  async function chat(openai: TestGateway['openai'], model: string, content: string): Promise<string> {
+    const { response } = await openai.chat.completions
+      .create({ model, messages: [{ role: 'user', content }] })
+      .withResponse()
+      .catch((e: { headers: Headers }) => ({ response: { headers: e.headers } }));
+    return `chat-${response.headers.get('x-request-id')}`;
+  }
+
+  async function described(workflowId: string) {
+    return gw.gateway.client.workflow.getHandle(workflowId).describe();
+  }
+
+  it('records outcome, provider, fallback count and cost in the workflow task that completes the workflow', async () => {
+    const { response } = await gw.openai.chat.completions
+      .create({ model: 'gpt-test', messages: [{ role: 'user', content: uniqueText('visibility ok') }] })
+      .withResponse();
+    const workflowId = `chat-${response.headers.get('x-request-id')}`;
+    const d = await described(workflowId);
+    expect(d.status.name).toBe('COMPLETED');
+    expect(d.typedSearchAttributes.get(SA.Tenant)).toBe('default');
+    expect(d.typedSearchAttributes.get(SA.KeyId)).toBe(gw.keyId);
+    expect(d.typedSearchAttributes.get(SA.Model)).toBe('gpt-test');
+    expect(d.typedSearchAttributes.get(SA.RequestKind)).toBe('chat');
+    expect(d.typedSearchAttributes.get(SA.Outcome)).toBe(RequestOutcome.Success);
+    expect(d.typedSearchAttributes.get(SA.Provider)).toBe('oai');
+    expect(d.typedSearchAttributes.get(SA.FallbackCount)).toBe(0);
+    const cost = Number(response.headers.get('x-switchyard-cost-usd'));
+    expect(cost).toBeGreaterThan(0);
+    expect(d.typedSearchAttributes.get(SA.CostUsd)).toBe(cost);
+    expect(d.memo).toEqual({ routePlan: [{ model: 'gpt-test', provider: 'oai', upstreamModel: 'gpt-4o-mini', fallback: false }] } satisfies RequestMemo);
+
+    // Two workflow tasks, as before the final upsert existed: the first reserves and schedules
+    // the provider call; the second settles, upserts and completes. The upsert adds no task.
+    const { events } = await gw.gateway.client.workflow.getHandle(workflowId).fetchHistory();
+    const types = (events ?? []).map((e) => e.eventType);
+    expect(types.filter((t) => t === EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED)).toHaveLength(2);
+    const lastTaskCompleted = types.lastIndexOf(EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED);
+    expect(types.slice(lastTaskCompleted)).toEqual([
+      EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED,
+      EventType.EVENT_TYPE_MARKER_RECORDED, // settleBudget (local activity)
+      EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES,
+      EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED,
+    ]);
+  });
+
+  it('after a fallback names the provider that answered, and the memo shows the whole route plan', async () => {
+    const d = await described(await chat(gw.openai, 'badkey-then-claude', uniqueText('visibility fallback')));
+    expect(d.typedSearchAttributes.get(SA.Outcome)).toBe(RequestOutcome.Success);
+    expect(d.typedSearchAttributes.get(SA.Provider)).toBe('ant');
+    expect(d.typedSearchAttributes.get(SA.FallbackCount)).toBe(1);
+    expect(d.typedSearchAttributes.get(SA.Model)).toBe('badkey-then-claude');
+    expect(d.memo).toEqual({
+      routePlan: [
+        { model: 'badkey-then-claude', provider: 'oai-badkey', upstreamModel: 'gpt-4o-mini', fallback: false },
+        { model: 'claude-test', provider: 'ant', upstreamModel: 'claude-3-5-haiku-latest', fallback: true },
+      ],
+    });
+  });
+
+  it('marks a failed workflow before it fails: bad_request, failed (every deployment down)', async () => {
+    const bad = await described(await chat(gw.openai, 'gpt-test', uniqueText('visibility 400', '#fault=400')));
+    expect(bad.status.name).toBe('FAILED');
+    expect(bad.typedSearchAttributes.get(SA.Outcome)).toBe(RequestOutcome.BadRequest);
+    expect(bad.typedSearchAttributes.get(SA.Provider)).toBe('oai');
+    expect(bad.typedSearchAttributes.get(SA.CostUsd)).toBe(0);
+
+    const down = await described(await chat(gw.openai, 'nokey-then-bedrock', uniqueText('visibility down', '#fault=500')));
+    expect(down.status.name).toBe('FAILED');
+    expect(down.typedSearchAttributes.get(SA.Outcome)).toBe(RequestOutcome.Failed);
+    // Its two deployments share a priority, so their order is drawn per request: the memo has it.
+    const plan = (down.memo as unknown as RequestMemo).routePlan;
+    expect(down.typedSearchAttributes.get(SA.Provider)).toBe(plan[1]!.provider);
+    expect(down.typedSearchAttributes.get(SA.FallbackCount)).toBe(1);
+
+    // The failing workflow task is also the one that upserts: no task after the upsert.
+    const { events } = await gw.gateway.client.workflow.getHandle(bad.workflowId).fetchHistory();
+    const types = (events ?? []).map((e) => e.eventType);
+    expect(types.slice(-2)).toEqual([EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED]);
+  });
+
+  it('marks a budget refusal budget_exceeded, with no provider since none was called', async () => {
+    const a = await newAccount(gw.gateway.pool, gw.url);
+    tenants.push(a.tenantId);
+    await createBudget(gw.gateway.pool, { scope: 'key', scopeId: a.keyId, period: 'day', limitUsd: '0.00000001' });
+    const d = await described(await chat(a.openai, 'gpt-test', uniqueText('visibility budget')));
+    expect(d.status.name).toBe('FAILED');
+    expect(d.typedSearchAttributes.get(SA.Outcome)).toBe(RequestOutcome.BudgetExceeded);
+    expect(d.typedSearchAttributes.get(SA.Tenant)).toBe(a.tenantId);
+    expect(d.typedSearchAttributes.get(SA.Provider)).toBeUndefined();
+    expect(d.typedSearchAttributes.get(SA.FallbackCount)).toBe(0);
+  });
+
+  it('finds requests by tenant, model and outcome with a visibility query', async () => {
+    const a = await newAccount(gw.gateway.pool, gw.url);
+    tenants.push(a.tenantId);
+    const ok = await chat(a.openai, 'gpt-test', uniqueText('visibility query'));
+    const failed = await chat(a.openai, 'gpt-test', uniqueText('visibility query', '#fault=400'));
+    const query = `SwitchyardTenant="${a.tenantId}" AND LlmModel="gpt-test" AND RequestOutcome="success"`;
+    const found: string[] = [];
+    // Visibility is updated asynchronously after completion; poll briefly.
+    for (let i = 0; i < 50; i++) {
+      found.length = 0;
+      for await (const w of gw.gateway.client.workflow.list({ query })) found.push(w.workflowId);
+      if (found.length > 0) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(found).toEqual([ok]);
+    expect(found).not.toContain(failed);
+  });
+
+  it('labels the maintenance workflows: the alert sweeper gets kind and outcome', async () => {
+    const handle = await gw.gateway.client.workflow.start('redeliverBudgetAlertsWorkflow', {
+      taskQueue: TaskQueue.Interactive,
+      workflowId: `visibility-alert-sweep-${Date.now()}`,
+    });
+    await handle.result();
+    const d = await handle.describe();
+    expect(d.typedSearchAttributes.get(SA.RequestKind)).toBe('alert_sweep');
+    expect(d.typedSearchAttributes.get(SA.Outcome)).toBe(RequestOutcome.Success);
+  });
+});
