@@ -7,6 +7,8 @@ import type { GatewayMetrics } from '../observability/metrics';
 import type { Logger } from '../observability/logger';
 import type { RateLimiter } from '../ratelimit/rate-limiter';
 import type { ClientKeys } from './client-keys';
+import type { HttpDrain } from './drain';
+import type { BodyLoggingSettings } from './body-logging-settings';
 
 /** What the HTTP layer is built from; created once by the entry point. */
 export interface ApiDeps {
@@ -23,4 +25,8 @@ export interface ApiDeps {
   readonly adminToken: string | undefined;
   /** Starts budget alert deliveries after a stream's settlement; unset = the alert sweeper delivers. */
   readonly budgetAlerts?: BudgetAlertNotifier;
+  /** Graceful shutdown: tracks requests in flight; unset = no drain (tests that build an app alone). */
+  readonly drain?: HttpDrain;
+  /** Per-tenant opt-in body logging settings (cached); unset = bodies are never stored. */
+  readonly bodyLogging?: BodyLoggingSettings;
 }

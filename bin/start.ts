@@ -4,18 +4,18 @@
  * then the worker and the API in this one process.
  */
 import path from 'node:path';
-import { Runtime, DefaultLogger } from '@temporalio/worker';
 import { createPool } from '../db/pool';
 import { migrate } from '../db/migrate';
 import { startEmbeddedInfra } from '../server/embedded-infra';
 import { ensureDevCredentials } from '../server/first-run-credentials';
+import { installTemporalRuntime } from '../observability/temporal-metrics';
 import { startGateway } from '../server/start-gateway';
 import { PROJECT_ROOT, loadSettings, onShutdown, requireAdminToken, say } from './common';
 
 async function main(): Promise<void> {
   const { env, config, logger } = loadSettings();
   if (env.DATABASE_URL) requireAdminToken(env, 'when DATABASE_URL names an existing Postgres');
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  installTemporalRuntime('WARN');
   const dataDir = path.resolve(PROJECT_ROOT, env.SWITCHYARD_DATA_DIR);
   const infra = await startEmbeddedInfra({
     dataDir,

@@ -1,12 +1,12 @@
 /** `npm run worker`: polls the task queues against an existing Temporal cluster and Postgres. */
-import { Runtime, DefaultLogger } from '@temporalio/worker';
+import { installTemporalRuntime } from '../observability/temporal-metrics';
 import { startGateway } from '../server/start-gateway';
 import { loadSettings, onShutdown, say } from './common';
 
 async function main(): Promise<void> {
   const { env, config, logger } = loadSettings();
   if (!env.TEMPORAL_ADDRESS || !env.DATABASE_URL) throw new Error('npm run worker needs TEMPORAL_ADDRESS and DATABASE_URL (npm start runs embedded ones)');
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  installTemporalRuntime('WARN');
   const gateway = await startGateway({
     config,
     databaseUrl: env.DATABASE_URL,

@@ -4,7 +4,9 @@ import type { Client } from '@temporalio/client';
 import type { NativeConnection, Worker, WorkflowBundleOption } from '@temporalio/worker';
 import type { Pool } from 'pg';
 import { createApp } from '../api/app';
+import { BodyLoggingSettings } from '../api/body-logging-settings';
 import { ClientKeys } from '../api/client-keys';
+import { HttpDrain } from '../api/drain';
 import type { GatewayConfig } from '../config/gateway-config';
 import { createPool } from '../db/pool';
 import { migrate } from '../db/migrate';
@@ -12,6 +14,8 @@ import { defaultPricesPath, loadPriceFile, seedPrices } from '../prices/load-pri
 import { PriceCache } from '../prices/price-cache';
 import type { Logger } from '../observability/logger';
 import { createMetrics } from '../observability/metrics';
+import { registerBudgetUtilization } from '../observability/budget-utilization';
+import { TemporalMetricsBridge } from '../observability/temporal-metrics';
 import { ProviderRegistry } from '../providers/registry';
 import { PgRateLimitStore } from '../db/rate-limits';
 import { RateLimiter } from '../ratelimit/rate-limiter';
@@ -20,6 +24,7 @@ import { temporalAlertNotifier } from '../temporal/budget-alert-notifier';
 import { ensureBudgetSweeperSchedule } from '../temporal/budget-sweeper';
 import { connectTemporal, type TemporalSettings } from '../temporal/connect';
 import { ensureSearchAttributes } from '../temporal/ensure-search-attributes';
+import { ensureRequestBodyRetentionSchedule } from '../temporal/request-body-retention';
 import { createInteractiveWorker } from '../worker/create-worker';
 
 export interface GatewayOptions {
@@ -51,7 +56,12 @@ export interface RunningGateway {
   readonly prices: PriceCache;
   /** The api role's rate limiter (its counters sync through Postgres). */
   readonly rateLimiter?: RateLimiter;
-  /** Stops HTTP (in-flight requests finish), then the worker, then the connections. */
+  /**
+   * Graceful shutdown: stops accepting connections, lets in-flight requests and streams finish
+   * for up to `shutdown.drain_seconds` (streams still running then end with an error event,
+   * waiting requests get 503), then stops the worker (waiting for its run to end), then closes
+   * Temporal and Postgres.
+   */
   stop(): Promise<void>;
 }
 
@@ -73,6 +83,8 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   await checkSearchAttributes(connection, opts);
   const budgetAlerts = temporalAlertNotifier(client, opts.logger);
   const metrics = createMetrics();
+  // The worker's own metrics on the same /metrics, when the runtime buffers them.
+  const detachTemporalMetrics = TemporalMetricsBridge.forRuntime()?.attach(metrics.registry);
   const providers = new ProviderRegistry(opts.config);
   const missing = providers.unconfigured();
   if (missing.length) opts.logger.warn({ providers: missing }, 'providers without an API key: their calls fail over to other deployments');
@@ -100,7 +112,9 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   let server: Server | undefined;
   let url: string | undefined;
   let rateLimiter: RateLimiter | undefined;
+  const drain = new HttpDrain();
   if (opts.roles.api) {
+    registerBudgetUtilization(metrics.registry, pool);
     rateLimiter = new RateLimiter({
       store: new PgRateLimitStore(pool),
       onSyncError: (err) => opts.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'rate limit sync failed; counting locally'),
@@ -117,6 +131,8 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       rateLimiter,
       adminToken: opts.adminToken,
       budgetAlerts,
+      drain,
+      bodyLogging: new BodyLoggingSettings(pool, opts.keyCacheTtlMs ?? 5_000),
     });
     const host = opts.host ?? '127.0.0.1';
     server = await new Promise<Server>((resolve, reject) => {
@@ -136,12 +152,12 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     rateLimiter,
     async stop() {
       if (server) {
-        const closing = new Promise<void>((resolve) => server!.close(() => resolve()));
-        server.closeIdleConnections();
-        await closing;
+        const { finishedInTime } = await drain.drain(server, opts.config.shutdownDrainMs);
+        if (!finishedInTime) opts.logger.warn({ drainMs: opts.config.shutdownDrainMs }, 'drain deadline reached: remaining streams and requests were ended');
       }
       if (worker && worker.getState() === 'RUNNING') worker.shutdown();
       await workerRun;
+      detachTemporalMetrics?.();
       await connection.close();
       await rateLimiter?.stop();
       await pool.end();
@@ -164,6 +180,12 @@ async function ensureSweeper(client: Client, opts: GatewayOptions): Promise<void
     if ((await ensureBudgetAlertSweeperSchedule(client)) === 'created') opts.logger.info('created the budget alert sweeper Schedule');
   } catch (err) {
     opts.logger.error({ err: err instanceof Error ? err.message : String(err) }, 'could not create the budget alert sweeper Schedule');
+  }
+  // Without it, logged bodies outlive their retention (the admin listing still hides them).
+  try {
+    if ((await ensureRequestBodyRetentionSchedule(client)) === 'created') opts.logger.info('created the request body retention Schedule');
+  } catch (err) {
+    opts.logger.error({ err: err instanceof Error ? err.message : String(err) }, 'could not create the request body retention Schedule');
   }
 }
 
