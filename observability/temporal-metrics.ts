@@ -88,18 +88,19 @@ export class TemporalMetricsBridge {
    */
   attach(registry: Registry): () => void {
     this.targets.set(registry, new Map());
-    // Drained right before each scrape as well, so a scrape sees updates up to that moment.
-    new Gauge({
-      name: 'switchyard_temporal_metrics_bridge_up',
-      help: 'Temporal core metrics are bridged into this registry (1).',
-      registers: [registry],
-      collect: () => this.drain(),
-    }).set(1);
+    // Drained right before each scrape too (before the registry lists its metrics, so a core
+    // metric seen for the first time is in this scrape), not only every second.
+    const scrape = registry.metrics.bind(registry);
+    registry.metrics = () => {
+      this.drain();
+      return scrape();
+    };
     if (!this.timer) {
       this.timer = setInterval(() => this.drain(), 1_000);
       this.timer.unref();
     }
     return () => {
+      registry.metrics = scrape;
       this.targets.delete(registry);
       if (this.targets.size === 0 && this.timer) {
         clearInterval(this.timer);
