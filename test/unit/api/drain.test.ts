@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import express from 'express';
 import { HttpDrain, beforeDeadline } from '../../../api/drain';
-import { HttpError } from '../../../api/http-error';
+import type { HttpError } from '../../../api/http-error';
 
 function get(port: number, path: string): Promise<{ status: number; connection: string | undefined; body: string }> {
   return new Promise((resolve, reject) => {
