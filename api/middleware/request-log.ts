@@ -27,29 +27,31 @@ export function requestLog(deps: Pick<ApiDeps, 'logger' | 'pool' | 'bodyLogging'
     res.once('close', () => {
       const route = (res.locals.route as string | undefined) ?? 'other';
       const key = res.locals.key as KeyRecord | undefined;
-      const served = res.locals.served as ServedOutcome | undefined;
-      const line = {
-        requestId: res.locals.requestId as string | undefined,
-        method: req.method,
-        route,
-        status: res.statusCode,
-        latencyMs: Math.round((performance.now() - started) * 10) / 10,
-        tenantId: key?.tenantId,
-        keyId: key?.id,
-        actor: res.locals.adminActor as string | undefined,
-        model: res.locals.model as string | undefined,
-        provider: res.locals.provider as string | undefined,
-        path: served?.path,
-        inputTokens: served?.inputTokens,
-        outputTokens: served?.outputTokens,
-        costUsd: served?.costUsd,
-        fallbacks: served?.fallbacks,
-        errorType: res.locals.errorType as string | undefined,
-        completed: res.writableFinished,
-      };
-      if (PROBE_ROUTES.has(route)) deps.logger.debug(line, 'request');
-      else if (res.statusCode >= 500) deps.logger.warn(line, 'request');
-      else deps.logger.info(line, 'request');
+      const level = PROBE_ROUTES.has(route) ? 'debug' : res.statusCode >= 500 ? 'warn' : 'info';
+      // Skipped outright (no object built) when the level is off, e.g. LOG_LEVEL=warn in the benchmark.
+      if (deps.logger.isLevelEnabled(level)) {
+        const served = res.locals.served as ServedOutcome | undefined;
+        const line = {
+          requestId: res.locals.requestId as string | undefined,
+          method: req.method,
+          route,
+          status: res.statusCode,
+          latencyMs: Math.round((performance.now() - started) * 10) / 10,
+          tenantId: key?.tenantId,
+          keyId: key?.id,
+          actor: res.locals.adminActor as string | undefined,
+          model: res.locals.model as string | undefined,
+          provider: res.locals.provider as string | undefined,
+          path: served?.path,
+          inputTokens: served?.inputTokens,
+          outputTokens: served?.outputTokens,
+          costUsd: served?.costUsd,
+          fallbacks: served?.fallbacks,
+          errorType: res.locals.errorType as string | undefined,
+          completed: res.writableFinished,
+        };
+        deps.logger[level](line, 'request');
+      }
       if (capture && key) capture.store(req, key, route);
     });
     next();
