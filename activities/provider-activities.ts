@@ -44,6 +44,7 @@ async function withProvider<R, T>(
 ): Promise<T> {
   const started = performance.now();
   const { provider, model } = input.attempt;
+  if (Context.current().info.attempt > 1) deps.metrics?.upstreamRetries.inc({ provider, model });
   try {
     const result = await run(deps.providers.get(provider), Context.current().cancellationSignal);
     deps.metrics?.upstreamAttempts.inc({ provider, model, outcome: 'success' });

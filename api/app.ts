@@ -11,6 +11,8 @@ import { httpMetrics } from './middleware/metrics';
 import { rateLimit } from './middleware/rate-limit';
 import { requestId } from './middleware/request-id';
 import { listBudgetAlertsRoute, putAlertWebhookRoute } from './routes/admin-alerts';
+import { getBodyLoggingRoute, listRequestBodiesRoute, putBodyLoggingRoute } from './routes/admin-body-logging';
+import { requestLog } from './middleware/request-log';
 import { createBudgetRoute, deleteBudgetRoute, getBudgetRoute, listBudgetsRoute, updateBudgetRoute } from './routes/admin-budgets';
 import { auditRoute } from './routes/admin-audit';
 import { createKey, deleteKey, getKeyRoute, listKeysRoute, patchKeyRoute } from './routes/admin-keys';
@@ -32,6 +34,8 @@ export function createApp(deps: ApiDeps): Express {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use(requestId());
+  if (deps.drain) app.use(deps.drain.middleware());
+  app.use(requestLog(deps));
   app.use(httpMetrics(deps.metrics));
 
   // Any content type is read as JSON: some clients omit the header; a body that is not JSON
@@ -87,6 +91,9 @@ export function createApp(deps: ApiDeps): Express {
   route('put', '/admin/rate-limits/:scope/:scope_id', admin, json, putRateLimitRoute(deps));
   route('get', '/admin/rate-limits/:scope/:scope_id', admin, getRateLimitRoute(deps));
   route('delete', '/admin/rate-limits/:scope/:scope_id', admin, deleteRateLimitRoute(deps));
+  route('put', '/admin/tenants/:id/body-logging', admin, json, putBodyLoggingRoute(deps));
+  route('get', '/admin/tenants/:id/body-logging', admin, getBodyLoggingRoute(deps));
+  route('get', '/admin/tenants/:id/request-bodies', admin, listRequestBodiesRoute(deps));
 
   // The Temporal UI's remote codec server: CORS (and its preflight) before the admin check, so a
   // browser can read the 401 too. The UI cannot send the admin token: a browser signs in once at

@@ -8,6 +8,8 @@ import type { GatewayMetrics } from '../observability/metrics';
 import type { Logger } from '../observability/logger';
 import type { RateLimiter } from '../ratelimit/rate-limiter';
 import type { ClientKeys } from './client-keys';
+import type { HttpDrain } from './drain';
+import type { BodyLoggingSettings } from './body-logging-settings';
 
 /** What the HTTP layer is built from; created once by the entry point. */
 export interface ApiDeps {
@@ -28,4 +30,8 @@ export interface ApiDeps {
   readonly historyCodec?: PayloadCodec;
   /** Browser origins allowed to call /codec/*; default: the local Temporal UI (port 8233). */
   readonly codecCorsOrigins?: ReadonlyArray<string>;
+  /** Graceful shutdown: tracks requests in flight; unset = no drain (tests that build an app alone). */
+  readonly drain?: HttpDrain;
+  /** Per-tenant opt-in body logging settings (cached); unset = bodies are never stored. */
+  readonly bodyLogging?: BodyLoggingSettings;
 }

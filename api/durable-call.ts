@@ -2,6 +2,7 @@ import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/c
 import type { SearchAttributePair } from '@temporalio/common';
 import { TaskQueue } from '../temporal/task-queues';
 import type { GatewayMetrics } from '../observability/metrics';
+import { beforeDeadline, type DrainState } from './drain';
 
 /**
  * Runs one request workflow and waits for its result.
@@ -14,9 +15,12 @@ import type { GatewayMetrics } from '../observability/metrics';
  * Idempotent ids: a running execution is joined (`USE_EXISTING`); a closed one is not re-run
  * (`REJECT_DUPLICATE`): its stored result (or failure) is returned instead, so the provider is
  * called once per key within the namespace's retention.
+ *
+ * At a graceful shutdown's drain deadline the wait ends with 503 `server_shutting_down`; the
+ * workflow itself goes on (another worker, or this one after a restart, finishes it).
  */
 export async function executeRequestWorkflow<R>(
-  deps: { temporal: Client; metrics: GatewayMetrics },
+  deps: { temporal: Client; metrics: GatewayMetrics; drain?: DrainState },
   opts: {
     workflowType: string;
     workflowId: string;
@@ -43,10 +47,10 @@ export async function executeRequestWorkflow<R>(
       memo: opts.memo,
     });
     deps.metrics.workflowStart.observe({ kind: opts.kind }, (performance.now() - started) / 1000);
-    return (await handle.result()) as R;
+    return (await beforeDeadline(handle.result(), deps.drain)) as R;
   } catch (err) {
     if (opts.idempotent && err instanceof WorkflowExecutionAlreadyStartedError) {
-      return (await deps.temporal.workflow.getHandle(opts.workflowId).result()) as R;
+      return (await beforeDeadline(deps.temporal.workflow.getHandle(opts.workflowId).result(), deps.drain)) as R;
     }
     throw err;
   }

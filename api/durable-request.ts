@@ -12,7 +12,7 @@ import type { ApiDeps } from './deps';
 import { executeRequestWorkflow } from './durable-call';
 import { idempotentId } from './idempotency';
 import { attemptTimeoutMs } from './resolve-model';
-import { recordUsage, setServedHeaders } from './routes/served';
+import { recordServed, recordUsage, setServedHeaders } from './routes/served';
 
 /** The durable request kinds and what differs between them. */
 const KINDS = {
@@ -79,5 +79,13 @@ export async function answerDurably(
   });
   setServedHeaders(res, result);
   recordUsage(deps.metrics, result.served, result.response.usage, kind.operation);
+  recordServed(deps.metrics, res, {
+    served: result.served,
+    tenantId: opts.key.tenantId,
+    usage: result.response.usage,
+    costUsd: result.costUsd,
+    fallbacks: result.fallbacks,
+    path: 'durable',
+  });
   res.json(result.response);
 }

@@ -8,12 +8,13 @@ import type { Caller } from '../workflows/types';
 import type { ApiDeps } from './deps';
 import { upstreamErrorToHttp } from './failure-to-http';
 import { HttpError } from './http-error';
-import { recordUsage } from './routes/served';
+import { DRAIN_DEADLINE_REASON, shuttingDown } from './drain';
+import { recordServed, recordUsage } from './routes/served';
 import { releaseStream, reserveForStream, settleStream, type StreamReservation } from './stream-budget';
 
 /** How a piped stream ended, for the usage record. */
 interface StreamOutcome {
-  readonly status: 'ok' | 'error' | 'client_disconnected';
+  readonly status: 'ok' | 'error' | 'client_disconnected' | 'shutdown';
   /** The upstream's final usage chunk, when it sent one. */
   readonly usage: ChatCompletionChunk['usage'] | undefined;
   /** Text and tool-call arguments streamed so far: what is counted as output without usage. */
@@ -33,7 +34,9 @@ const COST_TRAILER = 'x-switchyard-cost-usd';
  * AbortController. Whatever happens after the hold, exactly one of settle (a deployment
  * answered, even partly: charged from its usage, or from the streamed text) or release (none
  * did) follows; a process that dies in between leaves the hold to the sweeper Schedule. The
- * charged cost goes out as the `x-switchyard-cost-usd` HTTP trailer after `[DONE]`.
+ * charged cost goes out as the `x-switchyard-cost-usd` HTTP trailer after `[DONE]`. At a
+ * graceful shutdown's drain deadline a stream still running ends with a final error event
+ * (`server_shutting_down`) and is settled from what was streamed.
  */
 export async function streamChat(
   deps: ApiDeps,
@@ -48,15 +51,34 @@ export async function streamChat(
     request: opts.request,
     ttlMs: deps.config.streamHoldMs,
   });
-  const started = performance.now();
   const abort = new AbortController();
   res.on('close', () => {
     if (!res.writableFinished) abort.abort();
   });
+  // At the drain deadline the upstream call is aborted like a disconnect, but the client is
+  // still there: it gets a final error event (or a 503 before the first chunk).
+  const deadline = deps.drain?.deadline;
+  const onDeadline = (): void => abort.abort(DRAIN_DEADLINE_REASON);
+  deadline?.addEventListener('abort', onDeadline, { once: true });
+  try {
+    await serveStream(deps, res, abort, reservation, opts);
+  } finally {
+    deadline?.removeEventListener('abort', onDeadline);
+  }
+}
+
+async function serveStream(
+  deps: ApiDeps,
+  res: Response,
+  abort: AbortController,
+  reservation: StreamReservation,
+  opts: { request: ChatRequest; plan: readonly RouteAttempt[]; requestId: string; caller: Caller },
+): Promise<void> {
+  const started = reservation.startedAt;
   const includeUsage = opts.request.stream_options?.include_usage === true;
   let lastError: UpstreamError | undefined;
 
-  for (const attempt of opts.plan) {
+  for (const [index, attempt] of opts.plan.entries()) {
     if (abort.signal.aborted) break;
     const chunks = deps.providers
       .get(attempt.provider)
@@ -77,16 +99,26 @@ export async function streamChat(
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache',
-      connection: 'keep-alive',
       'x-accel-buffering': 'no',
       'x-switchyard-provider': attempt.provider,
       'x-switchyard-model': attempt.model,
       trailer: COST_TRAILER,
     });
-    deps.metrics.timeToFirstToken.observe({ model: attempt.model, provider: attempt.provider }, (performance.now() - started) / 1000);
+    deps.metrics.timeToFirstToken.observe(
+      { gen_ai_operation_name: 'chat', gen_ai_request_model: attempt.model, gen_ai_provider_name: attempt.provider },
+      (performance.now() - started) / 1000,
+    );
     const out = new CorkedWriter(res);
     const outcome = await pipeChunks(deps, res, out, iterator, first, { includeUsage, attempt, signal: abort.signal });
     const charged = await settleWithRetries(deps, reservation, { served: attempt, ...outcome });
+    recordServed(deps.metrics, res, {
+      served: attempt,
+      tenantId: opts.caller.tenantId,
+      usage: outcome.usage ?? undefined,
+      costUsd: charged?.costUsd,
+      fallbacks: index,
+      path: 'stream',
+    });
     if (outcome.status === 'client_disconnected') {
       out.cancel();
       return;
@@ -98,6 +130,7 @@ export async function streamChat(
   await releaseStream(deps, reservation).catch((err: unknown) => {
     deps.logger.error({ requestId: opts.requestId, err: messageOf(err) }, 'releasing a stream hold failed; the sweeper will release it');
   });
+  if (abort.signal.reason === DRAIN_DEADLINE_REASON) throw shuttingDown();
   if (abort.signal.aborted) return;
   throw lastError ? upstreamErrorToHttp(lastError) : new HttpError(502, 'no deployment could serve the request', { type: 'api_error', code: 'upstream_error' });
 }
@@ -130,6 +163,12 @@ async function pipeChunks(
     out.write('data: [DONE]\n\n');
     return { status: 'ok', usage, streamedText };
   } catch (err) {
+    if (opts.signal.reason === DRAIN_DEADLINE_REASON) {
+      const http = shuttingDown();
+      res.locals.errorType = http.code;
+      out.write(`data: ${JSON.stringify(http.toBody())}\n\n`);
+      return { status: 'shutdown', usage, streamedText };
+    }
     if (opts.signal.aborted) return { status: 'client_disconnected', usage, streamedText };
     const http = upstreamErrorToHttp(asUpstreamError(err, opts.attempt.provider));
     res.locals.errorType = http.code;

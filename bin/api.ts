@@ -3,8 +3,8 @@
  * (TEMPORAL_ADDRESS and DATABASE_URL required). It also polls the interactive task queue, which
  * is what lets requests start eagerly; set SWITCHYARD_API_WORKER=false to serve HTTP only.
  */
-import { Runtime, DefaultLogger } from '@temporalio/worker';
 import { tracingSettingsFromEnv } from '../observability/tracing';
+import { installTemporalRuntime } from '../observability/temporal-metrics';
 import { startGateway } from '../server/start-gateway';
 import { loadSettings, onShutdown, requireAdminToken, requireHistoryKeyring, say } from './common';
 
@@ -13,7 +13,7 @@ async function main(): Promise<void> {
   if (!env.TEMPORAL_ADDRESS || !env.DATABASE_URL) throw new Error('npm run api needs TEMPORAL_ADDRESS and DATABASE_URL (npm start runs embedded ones)');
   requireAdminToken(env, 'for npm run api');
   const history = requireHistoryKeyring(env);
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  installTemporalRuntime('WARN');
   const gateway = await startGateway({
     config,
     databaseUrl: env.DATABASE_URL,

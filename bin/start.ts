@@ -4,23 +4,23 @@
  * then the worker and the API in this one process.
  */
 import path from 'node:path';
-import { Runtime, DefaultLogger } from '@temporalio/worker';
 import { createPool } from '../db/pool';
 import { migrate } from '../db/migrate';
 import { startEmbeddedInfra } from '../server/embedded-infra';
 import { ensureDevCredentials } from '../server/first-run-credentials';
 import { tracingSettingsFromEnv } from '../observability/tracing';
+import { installTemporalRuntime } from '../observability/temporal-metrics';
 import { startGateway } from '../server/start-gateway';
 import { PROJECT_ROOT, loadSettings, onShutdown, requireAdminToken, requireHistoryKeyring, say } from './common';
 
 async function main(): Promise<void> {
   const { env, config, logger } = loadSettings();
   if (env.DATABASE_URL) requireAdminToken(env, 'when DATABASE_URL names an existing Postgres');
+  installTemporalRuntime('WARN');
   const dataDir = path.resolve(PROJECT_ROOT, env.SWITCHYARD_DATA_DIR);
   // A key file under the data folder only next to our own dev server: workers of a shared
   // cluster (TEMPORAL_ADDRESS) must be given the same keyring.
   const history = requireHistoryKeyring(env, env.TEMPORAL_ADDRESS ? undefined : dataDir);
-  Runtime.install({ logger: new DefaultLogger('WARN') });
   const infra = await startEmbeddedInfra({
     dataDir,
     projectRoot: PROJECT_ROOT,

@@ -1,6 +1,6 @@
 /** `npm run worker`: polls the task queues against an existing Temporal cluster and Postgres. */
-import { Runtime, DefaultLogger } from '@temporalio/worker';
 import { tracingSettingsFromEnv } from '../observability/tracing';
+import { installTemporalRuntime } from '../observability/temporal-metrics';
 import { startGateway } from '../server/start-gateway';
 import { loadSettings, onShutdown, requireHistoryKeyring, say } from './common';
 
@@ -8,7 +8,7 @@ async function main(): Promise<void> {
   const { env, config, logger } = loadSettings();
   if (!env.TEMPORAL_ADDRESS || !env.DATABASE_URL) throw new Error('npm run worker needs TEMPORAL_ADDRESS and DATABASE_URL (npm start runs embedded ones)');
   const history = requireHistoryKeyring(env);
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  installTemporalRuntime('WARN');
   const gateway = await startGateway({
     config,
     databaseUrl: env.DATABASE_URL,

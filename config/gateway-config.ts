@@ -33,4 +33,6 @@ export interface GatewayConfig {
   readonly idempotencyWindowMs: number;
   /** How long a stream's budget hold lasts before the sweeper may release it, in ms. */
   readonly streamHoldMs: number;
+  /** Graceful shutdown: how long in-flight requests may still run after SIGTERM, in ms. */
+  readonly shutdownDrainMs: number;
 }

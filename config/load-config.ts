@@ -81,6 +81,7 @@ export function parseConfig(raw: unknown, env: Env, source = 'config'): GatewayC
     maxBodyBytes: file.limits?.max_body_bytes ?? 10 * 1024 * 1024,
     idempotencyWindowMs: Math.round((file.limits?.idempotency_window_hours ?? 24) * 3_600_000),
     streamHoldMs: Math.round((file.limits?.stream_hold_seconds ?? 600) * 1000),
+    shutdownDrainMs: Math.round((file.shutdown?.drain_seconds ?? 30) * 1000),
   });
 }
 

@@ -86,6 +86,16 @@ export const fileConfigSchema = z
       })
       .strict()
       .optional(),
+    shutdown: z
+      .object({
+        /**
+         * On SIGTERM/SIGINT: how long in-flight requests and streams may run before streams get a
+         * final error event and waiting requests a 503 (default 30, at most 3600).
+         */
+        drain_seconds: z.number().min(0).max(3600).optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 

@@ -5,8 +5,13 @@ const TOKEN_BUCKETS = [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144];
 
 /**
  * The gateway's Prometheus metrics. Label values are bounded: `model` is a configured model
- * name (or `unknown`), `provider` a configured provider id, `route` a route template, never a
- * request id or key. GenAI names follow the OpenTelemetry semantic conventions.
+ * name (or `none`), `provider` a configured provider id, `route` a route template, never a
+ * request id or key. `tenant` is a tenant id (never a key id), and appears only on the token
+ * and cost counters: their series grow with tenants × models, which is what a usage dashboard
+ * needs and stays in the thousands for hundreds of tenants. GenAI names follow the
+ * OpenTelemetry semantic conventions (`gen_ai_client_token_usage`,
+ * `gen_ai_client_operation_duration_seconds`, `gen_ai_server_time_to_first_token_seconds`,
+ * with attribute-style labels); see docs/observability.md for the full list.
  */
 export function createMetrics(registry = new Registry()) {
   collectDefaultMetrics({ register: registry });
@@ -33,8 +38,8 @@ export function createMetrics(registry = new Registry()) {
     }),
     tokenUsage: new Histogram({
       name: 'gen_ai_client_token_usage',
-      help: 'Tokens per request (OpenTelemetry GenAI), by token type, model and provider.',
-      labelNames: ['gen_ai_token_type', 'gen_ai_request_model', 'gen_ai_provider_name'] as const,
+      help: 'Tokens per request (OpenTelemetry GenAI), by token type, model, provider and operation.',
+      labelNames: ['gen_ai_token_type', 'gen_ai_request_model', 'gen_ai_provider_name', 'gen_ai_operation_name'] as const,
       buckets: TOKEN_BUCKETS,
       registers: [registry],
     }),
@@ -46,9 +51,9 @@ export function createMetrics(registry = new Registry()) {
       registers: [registry],
     }),
     timeToFirstToken: new Histogram({
-      name: 'switchyard_stream_time_to_first_token_seconds',
-      help: 'Streaming: time from request arrival to the first chunk sent, by model and provider.',
-      labelNames: ['model', 'provider'] as const,
+      name: 'gen_ai_server_time_to_first_token_seconds',
+      help: 'Streaming: time from request arrival to the first chunk sent (OpenTelemetry GenAI), by operation, model and provider.',
+      labelNames: ['gen_ai_operation_name', 'gen_ai_request_model', 'gen_ai_provider_name'] as const,
       buckets: LATENCY_BUCKETS,
       registers: [registry],
     }),
@@ -70,6 +75,42 @@ export function createMetrics(registry = new Registry()) {
       help: 'Time to start a request workflow (the start RPC), by workflow kind.',
       labelNames: ['kind'] as const,
       buckets: LATENCY_BUCKETS,
+      registers: [registry],
+    }),
+    upstreamRetries: new Counter({
+      name: 'switchyard_upstream_retries_total',
+      help: 'Upstream calls that were retries of the same deployment (attempt 2 and later), by provider and model.',
+      labelNames: ['provider', 'model'] as const,
+      registers: [registry],
+    }),
+    fallbacks: new Counter({
+      name: 'switchyard_fallbacks_total',
+      help: 'Deployments given up on before the one that answered, by configured model and request path (durable, stream).',
+      labelNames: ['model', 'path'] as const,
+      registers: [registry],
+    }),
+    budgetRejections: new Counter({
+      name: 'switchyard_budget_rejections_total',
+      help: 'Requests refused with 429 budget_exceeded before anything went upstream, by route and model.',
+      labelNames: ['route', 'model'] as const,
+      registers: [registry],
+    }),
+    rateLimitRejections: new Counter({
+      name: 'switchyard_rate_limit_rejections_total',
+      help: 'Requests refused with 429 rate_limit_exceeded, by route, limit scope (key, tenant) and measure (requests, tokens).',
+      labelNames: ['route', 'scope', 'measure'] as const,
+      registers: [registry],
+    }),
+    tenantTokens: new Counter({
+      name: 'switchyard_tokens_total',
+      help: 'Tokens used, by token type (input, output), configured model and tenant id.',
+      labelNames: ['gen_ai_token_type', 'gen_ai_request_model', 'tenant'] as const,
+      registers: [registry],
+    }),
+    cost: new Counter({
+      name: 'switchyard_cost_usd_total',
+      help: 'USD charged (the settled cost; 0 for unpriced models), by configured model, provider and tenant id.',
+      labelNames: ['gen_ai_request_model', 'gen_ai_provider_name', 'tenant'] as const,
       registers: [registry],
     }),
   };

@@ -4,7 +4,9 @@ import type { Client } from '@temporalio/client';
 import type { NativeConnection, Worker, WorkflowBundleOption } from '@temporalio/worker';
 import type { Pool } from 'pg';
 import { createApp } from '../api/app';
+import { BodyLoggingSettings } from '../api/body-logging-settings';
 import { ClientKeys } from '../api/client-keys';
+import { HttpDrain } from '../api/drain';
 import type { GatewayConfig } from '../config/gateway-config';
 import { createPool } from '../db/pool';
 import { migrate } from '../db/migrate';
@@ -13,6 +15,8 @@ import { PriceCache } from '../prices/price-cache';
 import type { Logger } from '../observability/logger';
 import { createMetrics } from '../observability/metrics';
 import { startTracing, type Tracing, type TracingSettings } from '../observability/tracing';
+import { registerBudgetUtilization } from '../observability/budget-utilization';
+import { TemporalMetricsBridge } from '../observability/temporal-metrics';
 import { ProviderRegistry } from '../providers/registry';
 import { PgRateLimitStore } from '../db/rate-limits';
 import { RateLimiter } from '../ratelimit/rate-limiter';
@@ -23,6 +27,7 @@ import { connectTemporal, type TemporalSettings } from '../temporal/connect';
 import { historyDataConverter } from '../temporal/data-converter';
 import type { HistoryKeyring } from '../temporal/history-keyring';
 import { ensureSearchAttributes } from '../temporal/ensure-search-attributes';
+import { ensureRequestBodyRetentionSchedule } from '../temporal/request-body-retention';
 import { createInteractiveWorker } from '../worker/create-worker';
 
 export interface GatewayOptions {
@@ -66,7 +71,12 @@ export interface RunningGateway {
   readonly rateLimiter?: RateLimiter;
   /** Present when tracing is on. */
   readonly tracing?: Tracing;
-  /** Stops HTTP (in-flight requests finish), then the worker, then the connections. */
+  /**
+   * Graceful shutdown: stops accepting connections, lets in-flight requests and streams finish
+   * for up to `shutdown.drain_seconds` (streams still running then end with an error event,
+   * waiting requests get 503), then stops the worker (waiting for its run to end), then closes
+   * Temporal and Postgres.
+   */
   stop(): Promise<void>;
 }
 
@@ -90,6 +100,8 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   await checkSearchAttributes(connection, opts);
   const budgetAlerts = temporalAlertNotifier(client, opts.logger);
   const metrics = createMetrics();
+  // The worker's own metrics on the same /metrics, when the runtime buffers them.
+  const detachTemporalMetrics = TemporalMetricsBridge.forRuntime()?.attach(metrics.registry);
   const providers = tracing ? tracing.providerRegistry(opts.config) : new ProviderRegistry(opts.config);
   const missing = providers.unconfigured();
   if (missing.length) opts.logger.warn({ providers: missing }, 'providers without an API key: their calls fail over to other deployments');
@@ -119,7 +131,9 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   let server: Server | undefined;
   let url: string | undefined;
   let rateLimiter: RateLimiter | undefined;
+  const drain = new HttpDrain();
   if (opts.roles.api) {
+    registerBudgetUtilization(metrics.registry, pool);
     rateLimiter = new RateLimiter({
       store: new PgRateLimitStore(pool),
       onSyncError: (err) => opts.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'rate limit sync failed; counting locally'),
@@ -138,6 +152,8 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       budgetAlerts,
       historyCodec: dataConverter.payloadCodecs?.[0],
       codecCorsOrigins: opts.codecCorsOrigins,
+      drain,
+      bodyLogging: new BodyLoggingSettings(pool, opts.keyCacheTtlMs ?? 5_000),
     });
     const host = opts.host ?? '127.0.0.1';
     server = await new Promise<Server>((resolve, reject) => {
@@ -159,12 +175,12 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     tracing,
     async stop() {
       if (server) {
-        const closing = new Promise<void>((resolve) => server!.close(() => resolve()));
-        server.closeIdleConnections();
-        await closing;
+        const { finishedInTime } = await drain.drain(server, opts.config.shutdownDrainMs);
+        if (!finishedInTime) opts.logger.warn({ drainMs: opts.config.shutdownDrainMs }, 'drain deadline reached: remaining streams and requests were ended');
       }
       if (worker && worker.getState() === 'RUNNING') worker.shutdown();
       await workerRun;
+      detachTemporalMetrics?.();
       await connection.close();
       await rateLimiter?.stop();
       await pool.end();
@@ -188,6 +204,12 @@ async function ensureSweeper(client: Client, opts: GatewayOptions): Promise<void
     if ((await ensureBudgetAlertSweeperSchedule(client)) === 'created') opts.logger.info('created the budget alert sweeper Schedule');
   } catch (err) {
     opts.logger.error({ err: err instanceof Error ? err.message : String(err) }, 'could not create the budget alert sweeper Schedule');
+  }
+  // Without it, logged bodies outlive their retention (the admin listing still hides them).
+  try {
+    if ((await ensureRequestBodyRetentionSchedule(client)) === 'created') opts.logger.info('created the request body retention Schedule');
+  } catch (err) {
+    opts.logger.error({ err: err instanceof Error ? err.message : String(err) }, 'could not create the request body retention Schedule');
   }
 }
 

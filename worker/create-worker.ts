@@ -5,6 +5,7 @@ import type { Pool } from 'pg';
 import { createBudgetAlertActivities } from '../activities/budget-alert-activities';
 import { createBudgetActivities } from '../activities/budget-activities';
 import { createProviderActivities } from '../activities/provider-activities';
+import { createRequestBodyActivities } from '../activities/request-body-activities';
 import type { BudgetAlertNotifier } from '../budget/alert-types';
 import { adapterOutputCaps } from '../budget/output-caps';
 import { PriceCache } from '../prices/price-cache';
@@ -56,6 +57,7 @@ export async function createInteractiveWorker(opts: {
       ...createProviderActivities({ providers: opts.providers, metrics: opts.metrics }),
       ...budget,
       ...createBudgetAlertActivities({ pool: opts.pool }),
+      ...createRequestBodyActivities({ pool: opts.pool }),
     },
     // Provider calls are I/O-bound: many may wait on upstreams at once.
     maxConcurrentActivityTaskExecutions: 500,

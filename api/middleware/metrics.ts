@@ -19,6 +19,11 @@ export function httpMetrics(metrics: GatewayMetrics) {
       metrics.httpDuration.observe(labels, (performance.now() - started) / 1000);
       const errorType = res.locals.errorType as string | undefined;
       if (errorType || res.statusCode >= 400) metrics.errors.inc({ ...labels, type: errorType ?? 'unknown' });
+      if (errorType === 'budget_exceeded') metrics.budgetRejections.inc({ route: labels.route, model: labels.model });
+      if (errorType === 'rate_limit_exceeded') {
+        const by = res.locals.rateLimitedBy as { scope: string; measure: string } | undefined;
+        metrics.rateLimitRejections.inc({ route: labels.route, scope: by?.scope ?? 'unknown', measure: by?.measure ?? 'unknown' });
+      }
       if (labels.route === '/v1/chat/completions' || labels.route === '/v1/embeddings') {
         metrics.operationDuration.observe(
           {

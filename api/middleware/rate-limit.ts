@@ -31,6 +31,8 @@ export function rateLimit(limiter: RateLimiter) {
       return;
     }
     const by = admission.refusedBy!;
+    // For the rejection metric's labels (bounded: key|tenant × requests|tokens).
+    res.locals.rateLimitedBy = { scope: by.ref.scope, measure: by.measure };
     const wait = admission.retryAfterMs ?? 0;
     const retryAfter = Number.isFinite(wait) ? retryAfterSeconds(wait) : TOO_LARGE_RETRY_AFTER_S;
     const what = by.measure === Measure.Requests ? 'requests per minute (rpm)' : 'tokens per minute (tpm)';

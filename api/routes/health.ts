@@ -10,9 +10,16 @@ export function healthz() {
   };
 }
 
-/** GET /readyz: Postgres and Temporal both answer within 2 s; 503 otherwise. */
-export function readyz(deps: Pick<ApiDeps, 'pool' | 'temporal'>) {
+/**
+ * GET /readyz: Postgres and Temporal both answer within 2 s; 503 otherwise, and 503
+ * `draining` at once while the process shuts down, so a load balancer stops sending.
+ */
+export function readyz(deps: Pick<ApiDeps, 'pool' | 'temporal' | 'drain'>) {
   return async function readyzHandler(_req: Request, res: Response): Promise<void> {
+    if (deps.drain?.draining) {
+      res.status(503).json({ status: 'draining' });
+      return;
+    }
     const [postgres, temporal] = await Promise.all([
       check(() => deps.pool.query('SELECT 1')),
       check(() => deps.temporal.connection.workflowService.getSystemInfo({})),

@@ -1,5 +1,6 @@
 /**
  * Behaviour directives embedded in the last user text, e.g. `#fault=429x2@1 #tool #delay=50`.
+ * `#gap=MS` pauses between the frames of a stream (a slow stream).
  * Shape faults: `#fault=hang` (no answer), `malformed`, `context`, `cut` (stream stops and the
  * connection breaks), `stall` (stream stops and the connection stays open).
  */
@@ -27,6 +28,8 @@ export interface Directives {
   tool: boolean;
   /** `#delay=MS`: wait before the first byte; 0 when absent. */
   delayMs: number;
+  /** `#gap=MS`: pause between stream frames; 0 when absent. */
+  gapMs: number;
   fault?: Fault;
 }
 
@@ -36,16 +39,19 @@ const FAULT_STATUSES: ReadonlySet<number> = new Set([400, 401, 403, 404, 429, 50
 const STATUS_FAULT = /#fault=(\d{3})(?:x(\d+))?(?:@(\d+(?:\.\d+)?))?/;
 const SHAPE_FAULT = /#fault=(context|hang|malformed|cut|stall)\b/;
 const DELAY = /#delay=(\d+)/;
-const NO_DIRECTIVES: Directives = Object.freeze({ tool: false, delayMs: 0 });
+const GAP = /#gap=(\d+)/;
+const NO_DIRECTIVES: Directives = Object.freeze({ tool: false, delayMs: 0, gapMs: 0 });
 
 /** Reads the directives in `text`; unknown or malformed directives are ignored. */
 export function parseDirectives(text: string): Directives {
   // Fast path: benchmark traffic carries no directives.
   if (!text.includes('#')) return NO_DIRECTIVES;
   const delay = DELAY.exec(text);
+  const gap = GAP.exec(text);
   return {
     tool: /#tool\b/.test(text),
     delayMs: delay ? Number(delay[1]) : 0,
+    gapMs: gap ? Number(gap[1]) : 0,
     fault: parseFault(text),
   };
 }

@@ -59,15 +59,30 @@ export async function hang(res: Reply): Promise<void> {
   if (await waitUnlessClosed(res, HANG_MS)) res.abort();
 }
 
+/** `#gap=MS`: one frame, then a pause, and so on; stops if the client goes away. */
+async function writeSlowly(res: Reply, frames: (string | Uint8Array)[], gapMs: number, ending: 'end' | 'cut' | 'stall'): Promise<void> {
+  for (const [i, frame] of frames.entries()) {
+    if (i > 0 && !(await waitUnlessClosed(res, gapMs))) return;
+    res.write(frame);
+  }
+  if (ending === 'end') res.end();
+  if (ending === 'cut') setTimeout(() => res.abort(), CUT_GRACE_MS).unref();
+  if (ending === 'stall') void hang(res);
+}
+
 /**
  * Writes a stream plan. With `cut`, writes frames up to `plan.cutIndex` and then breaks the
  * exchange, so the client sees a body that stops mid-stream without a clean end. With `stall`,
  * writes the same frames and then holds the exchange open like `hang` (a stream that stops
  * mid-way and never ends).
  */
-export function writeStream(res: Reply, plan: StreamPlan, ending: 'end' | 'cut' | 'stall' = 'end'): void {
+export function writeStream(res: Reply, plan: StreamPlan, ending: 'end' | 'cut' | 'stall' = 'end', gapMs = 0): void {
   res.writeHead(200, { ...plan.headers, 'content-type': plan.contentType, 'cache-control': 'no-cache' });
   const frames = ending === 'end' ? plan.frames : plan.frames.slice(0, plan.cutIndex);
+  if (gapMs > 0) {
+    void writeSlowly(res, frames, gapMs, ending);
+    return;
+  }
   // Cork so the frames leave in one write instead of one syscall each.
   res.cork();
   for (const frame of frames) res.write(frame);

@@ -87,16 +87,16 @@ export async function handleRequest(req: IncomingRequest, res: Reply, state: Han
   const directives = parseDirectives(view.lastUserText);
   if (directives.delayMs > 0 && !(await waitUnlessClosed(res, directives.delayMs))) return;
   if (directives.fault !== undefined && (await applyFault(directives.fault, directives.tool, dialect, view, res, state))) return;
-  answer(res, dialect, view, directives.tool);
+  answer(res, dialect, view, directives.tool, 'end', directives.gapMs);
 }
 
-function answer(res: Reply, dialect: ProviderDialect, view: RequestView, wantTool: boolean, ending: 'end' | 'cut' | 'stall' = 'end'): void {
+function answer(res: Reply, dialect: ProviderDialect, view: RequestView, wantTool: boolean, ending: 'end' | 'cut' | 'stall' = 'end', gapMs = 0): void {
   if (view.kind === 'embeddings') {
     dialect.sendEmbeddings(res, view);
     return;
   }
   const content = buildAnswer(dialect.provider, view, wantTool);
-  if (view.stream) writeStream(res, dialect.planStream(view, content), ending);
+  if (view.stream) writeStream(res, dialect.planStream(view, content), ending, gapMs);
   else dialect.sendChat(res, view, content);
 }
 

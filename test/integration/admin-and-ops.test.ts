@@ -87,7 +87,9 @@ describe('admin keys, models, embeddings, health and metrics', () => {
     expect(text).toMatch(
       /switchyard_http_request_duration_seconds_bucket\{le="[^"]+",route="\/v1\/chat\/completions",model="claude-test",provider="ant",status="200"\}/,
     );
-    expect(text).toMatch(/gen_ai_client_token_usage_count\{gen_ai_token_type="input",gen_ai_request_model="claude-test",gen_ai_provider_name="ant"\} [1-9]/);
+    expect(text).toMatch(
+      /gen_ai_client_token_usage_count\{gen_ai_token_type="input",gen_ai_request_model="claude-test",gen_ai_provider_name="ant",gen_ai_operation_name="chat"\} [1-9]/,
+    );
     expect(text).toMatch(/switchyard_errors_total\{route="\/v1\/chat\/completions",model="none",provider="none",status="404",type="model_not_found"\} [1-9]/);
     // A failed durable request is counted under the provider that failed it; a bad key under its route.
     expect(text).toMatch(/switchyard_errors_total\{route="\/v1\/chat\/completions",model="gpt-test",provider="oai",status="400",type="[a-z_]+"\} [1-9]/);

@@ -1,9 +1,10 @@
 import OpenAI from 'openai';
-import { Runtime, DefaultLogger, bundleWorkflowCode, type Logger as TemporalLogger, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { DefaultLogger, bundleWorkflowCode, type Logger as TemporalLogger, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { parseConfig } from '../../config/load-config';
 import { issueKey } from '../../db/keys';
 import { createLogger, type Logger } from '../../observability/logger';
 import { TRACING_WORKFLOW_MODULES, type TracingSettings } from '../../observability/tracing';
+import { installTemporalRuntime } from '../../observability/temporal-metrics';
 import { startGateway, type RunningGateway } from '../../server/start-gateway';
 import { FAILURE_CONVERTER_PATH } from '../../temporal/data-converter';
 import type { HistoryKeyring } from '../../temporal/history-keyring';
@@ -34,7 +35,7 @@ let runtimeInstalled = false;
  */
 export function installTestRuntime(logger: TemporalLogger = new DefaultLogger('WARN')): void {
   if (runtimeInstalled) return;
-  Runtime.install({ logger });
+  installTemporalRuntime('WARN', logger);
   runtimeInstalled = true;
 }
 

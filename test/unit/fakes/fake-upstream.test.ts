@@ -8,7 +8,7 @@ import { BEDROCK_MODEL, anyRejectionOf, bedrockClient, drain, openAiClient, reje
 
 describe('parseDirectives', () => {
   it('reads nothing from plain text', () => {
-    expect(parseDirectives('just a question')).toEqual({ tool: false, delayMs: 0 });
+    expect(parseDirectives('just a question')).toEqual({ tool: false, delayMs: 0, gapMs: 0 });
   });
 
   it('reads counted status faults with and without retry-after', () => {
@@ -35,9 +35,10 @@ describe('parseDirectives', () => {
   it('reads shape faults, delays and combinations', () => {
     expect(parseDirectives('#fault=hang').fault).toEqual({ kind: 'hang' });
     expect(parseDirectives('#fault=context please').fault).toEqual({ kind: 'context' });
-    expect(parseDirectives('#fault=429x1 #tool #delay=25')).toEqual({
+    expect(parseDirectives('#fault=429x1 #tool #delay=25 #gap=10')).toEqual({
       tool: true,
       delayMs: 25,
+      gapMs: 10,
       fault: { kind: 'status', status: 429, times: 1, retryAfterSeconds: undefined },
     });
   });
