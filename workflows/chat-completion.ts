@@ -1,6 +1,6 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { ProviderActivities } from '../activities/provider-activities';
-import { runPlan } from './run-plan';
+import { deadlineOf, runPlan } from './run-plan';
 import type { ChatWorkflowInput, ChatWorkflowResult } from './types';
 import { withBudget } from './with-budget';
 
@@ -16,7 +16,7 @@ const { callChat } = proxyActivities<ProviderActivities>({ startToCloseTimeout: 
 export async function chatCompletionWorkflow(input: ChatWorkflowInput): Promise<ChatWorkflowResult> {
   return withBudget(input, { kind: 'chat', request: input.request }, () =>
     runPlan(input, (attempt, options) =>
-      callChat.executeWithOptions(options, [{ requestId: input.requestId, attempt, request: input.request, retry: input.retry }]),
+      callChat.executeWithOptions(options, [{ requestId: input.requestId, attempt, request: input.request, retry: input.retry, ...deadlineOf(input) }]),
     ),
   );
 }

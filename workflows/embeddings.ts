@@ -1,6 +1,6 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { ProviderActivities } from '../activities/provider-activities';
-import { runPlan } from './run-plan';
+import { deadlineOf, runPlan } from './run-plan';
 import type { EmbeddingsWorkflowInput, EmbeddingsWorkflowResult } from './types';
 import { withBudget } from './with-budget';
 
@@ -10,7 +10,7 @@ const { callEmbeddings } = proxyActivities<ProviderActivities>({ startToCloseTim
 export async function embeddingsWorkflow(input: EmbeddingsWorkflowInput): Promise<EmbeddingsWorkflowResult> {
   return withBudget(input, { kind: 'embeddings', request: input.request }, () =>
     runPlan(input, (attempt, options) =>
-      callEmbeddings.executeWithOptions(options, [{ requestId: input.requestId, attempt, request: input.request, retry: input.retry }]),
+      callEmbeddings.executeWithOptions(options, [{ requestId: input.requestId, attempt, request: input.request, retry: input.retry, ...deadlineOf(input) }]),
     ),
   );
 }

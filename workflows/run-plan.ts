@@ -1,12 +1,12 @@
 import { ActivityFailure, ApplicationFailure, upsertSearchAttributes } from '@temporalio/workflow';
 import type { ActivityOptions } from '@temporalio/workflow';
-import { NON_RETRYABLE_FAILURE_TYPES, REQUEST_FATAL_FAILURE_TYPES, isFailureType } from '../errors/failure-types';
+import { FailureType, NON_RETRYABLE_FAILURE_TYPES, REQUEST_FATAL_FAILURE_TYPES, isFailureType } from '../errors/failure-types';
 import { SA } from '../temporal/search-attributes';
 import type { RouteAttempt } from '../config/route-plan';
 import { deploymentBudgetMs } from './deadlines';
 import type { CallResult, ChatWorkflowInput, EmbeddingsWorkflowInput } from './types';
 
-type Planned = Pick<ChatWorkflowInput | EmbeddingsWorkflowInput, 'plan' | 'retry' | 'attemptTimeoutMs'>;
+type Planned = Pick<ChatWorkflowInput | EmbeddingsWorkflowInput, 'plan' | 'retry' | 'attemptTimeoutMs' | 'deadlineAt'>;
 
 /**
  * Tries each deployment of the plan in order. Temporal retries one deployment's activity with
@@ -16,6 +16,13 @@ type Planned = Pick<ChatWorkflowInput | EmbeddingsWorkflowInput, 'plan' | 'retry
  * the request's own fault (bad request, context length) ends the plan at once: no other
  * deployment would answer differently.
  *
+ * With a client deadline (`deadlineAt`), each deployment's bounds are cut to the time left, no
+ * deployment starts after it, and a deployment whose retries the deadline stopped ends the
+ * plan with `RequestTimeout`. `Date.now()` is the workflow's deterministic clock.
+ *
+ * A deployment whose circuit is open fails its activity at once with `CircuitOpen` (decided in
+ * the activity, never here), and the plan moves on.
+ *
  * Throws the last upstream failure as a non-retryable ApplicationFailure (its `type` and
  * `details` are what the HTTP layer maps to an OpenAI error).
  */
@@ -24,12 +31,21 @@ export async function runPlan<T>(input: Planned, call: (attempt: RouteAttempt, o
   let index = 0;
   for (; index < input.plan.length; index++) {
     const attempt = input.plan[index]!;
+    const leftMs = input.deadlineAt === undefined ? undefined : input.deadlineAt - Date.now();
+    if (leftMs !== undefined && leftMs <= 0) {
+      lastFailure = deadlineFailure();
+      break;
+    }
     try {
-      const response = await call(attempt, activityOptionsFor(input, attempt));
+      const response = await call(attempt, activityOptionsFor(input, attempt, leftMs));
       recordFallback(input.plan, index);
       return { response, served: attempt, fallbacks: index };
     } catch (err) {
       lastFailure = toApplicationFailure(err);
+      // Temporal stopped retrying because the (deadline-cut) schedule-to-close bound was reached.
+      if (leftMs !== undefined && leftMs < deploymentBudgetMs(input) && err instanceof ActivityFailure && err.retryState === 'TIMEOUT') {
+        lastFailure = deadlineFailure();
+      }
       if (lastFailure.type && REQUEST_FATAL_FAILURE_TYPES.some((t) => t === lastFailure?.type)) break;
     }
   }
@@ -52,12 +68,28 @@ function recordFallback(plan: readonly RouteAttempt[], index: number): void {
   ]);
 }
 
-function activityOptionsFor(input: Planned, attempt: RouteAttempt): ActivityOptions {
+/** The activity input's deadline field: absent without a deadline, so such inputs stay as they were recorded. */
+export function deadlineOf(input: Pick<Planned, 'deadlineAt'>): { deadlineAt?: number } {
+  return input.deadlineAt === undefined ? {} : { deadlineAt: input.deadlineAt };
+}
+
+function deadlineFailure(): ApplicationFailure {
+  return ApplicationFailure.create({
+    message: 'the request did not finish within its x-switchyard-timeout-ms deadline',
+    type: FailureType.RequestTimeout,
+    details: [{ failureType: FailureType.RequestTimeout }],
+    nonRetryable: true,
+  });
+}
+
+/** @param leftMs time until the client's deadline, when there is one: cuts both bounds. */
+function activityOptionsFor(input: Planned, attempt: RouteAttempt, leftMs: number | undefined): ActivityOptions {
+  const budget = deploymentBudgetMs(input);
   return {
     summary: `${attempt.provider} / ${attempt.upstreamModel}`,
-    startToCloseTimeout: input.attemptTimeoutMs,
+    startToCloseTimeout: leftMs === undefined ? input.attemptTimeoutMs : Math.min(input.attemptTimeoutMs, leftMs + 1_000),
     // A bound on the whole deployment, retries included, so one slow deployment cannot eat the request.
-    scheduleToCloseTimeout: deploymentBudgetMs(input),
+    scheduleToCloseTimeout: leftMs === undefined ? budget : Math.min(budget, leftMs),
     retry: {
       maximumAttempts: input.retry.maxAttempts,
       initialInterval: input.retry.initialIntervalMs,
