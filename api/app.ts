@@ -16,6 +16,7 @@ import { createTenantRoute, deleteTenantRoute, getTenantRoute, listTenantsRoute,
 import { listPricesRoute, putPriceRoute } from './routes/admin-prices';
 import { usageReportRoute } from './routes/admin-usage';
 import { deleteRateLimitRoute, getRateLimitRoute, putRateLimitRoute } from './routes/admin-rate-limits';
+import { listCircuitsRoute, openCircuitRoute, resetCircuitRoute } from './routes/admin-circuits';
 import { chatCompletions } from './routes/chat-completions';
 import { embeddings } from './routes/embeddings';
 import { healthz, readyz } from './routes/health';
@@ -82,6 +83,9 @@ export function createApp(deps: ApiDeps): Express {
   route('put', '/admin/rate-limits/:scope/:scope_id', admin, json, putRateLimitRoute(deps));
   route('get', '/admin/rate-limits/:scope/:scope_id', admin, getRateLimitRoute(deps));
   route('delete', '/admin/rate-limits/:scope/:scope_id', admin, deleteRateLimitRoute(deps));
+  route('get', '/admin/circuits', admin, listCircuitsRoute(deps));
+  route('post', '/admin/circuits/:deployment/open', admin, json, openCircuitRoute(deps));
+  route('post', '/admin/circuits/:deployment/reset', admin, resetCircuitRoute(deps));
 
   app.use(function notFound(req: Request) {
     throw new HttpError(404, `Unknown request URL: ${req.method} ${req.path}.`, { code: 'unknown_url' });

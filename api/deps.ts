@@ -6,6 +6,9 @@ import type { ProviderRegistry } from '../providers/registry';
 import type { GatewayMetrics } from '../observability/metrics';
 import type { Logger } from '../observability/logger';
 import type { RateLimiter } from '../ratelimit/rate-limiter';
+import type { CircuitBreakers } from '../circuit/circuit-breakers';
+import type { OrderDeployments } from '../config/route-plan';
+import type { DeploymentStats } from '../routing/deployment-stats';
 import type { ClientKeys } from './client-keys';
 
 /** What the HTTP layer is built from; created once by the entry point. */
@@ -23,4 +26,10 @@ export interface ApiDeps {
   readonly adminToken: string | undefined;
   /** Starts budget alert deliveries after a stream's settlement; unset = the alert sweeper delivers. */
   readonly budgetAlerts?: BudgetAlertNotifier;
+  /** Circuit breakers shared through Postgres; unset = no deployment is ever skipped. */
+  readonly circuits?: CircuitBreakers;
+  /** This process's in-flight counts and latencies per deployment (balancer input). */
+  readonly deploymentStats?: DeploymentStats;
+  /** Orders equal-priority deployments by each model's `strategy`; unset = weighted random. */
+  readonly balancer?: OrderDeployments;
 }

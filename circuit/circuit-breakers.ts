@@ -192,7 +192,12 @@ export class CircuitBreakers {
   private async runSync(): Promise<boolean> {
     const sent = new Map(this.pending);
     this.pending.clear();
-    const deltas: CircuitDelta[] = [...sent].map(([deployment, p]) => ({ deployment, delta: p.delta, reason: p.reason, settings: this.settingsFor(deployment) }));
+    const deltas: CircuitDelta[] = [...sent].map(([deployment, p]) => ({
+      deployment,
+      delta: p.delta,
+      reason: p.reason,
+      settings: this.settingsFor(deployment),
+    }));
     this.syncs += 1;
     try {
       const now = this.clock();

@@ -41,7 +41,18 @@ export interface Transition {
 
 /** A never-seen deployment: closed with an empty window. */
 export function closedRecord(deployment: string, now: number): CircuitRecord {
-  return { deployment, state: 'closed', openUntil: null, windowStart: now, successes: 0, failures: 0, probeSuccesses: 0, forced: false, changedAt: now, reason: null };
+  return {
+    deployment,
+    state: 'closed',
+    openUntil: null,
+    windowStart: now,
+    successes: 0,
+    failures: 0,
+    probeSuccesses: 0,
+    forced: false,
+    changedAt: now,
+    reason: null,
+  };
 }
 
 /** The state requests see: an open circuit whose `openUntil` has passed is half-open. */
@@ -98,7 +109,15 @@ function reopen(record: CircuitRecord, settings: CircuitSettings, now: number, r
 
 /** An admin's force-open: open for `durationMs`, or until reset when undefined. */
 export function forceOpen(record: CircuitRecord, now: number, durationMs: number | undefined): CircuitRecord {
-  return { ...record, state: CircuitState.Open, openUntil: durationMs === undefined ? null : now + durationMs, probeSuccesses: 0, forced: true, changedAt: now, reason: 'admin_open' };
+  return {
+    ...record,
+    state: CircuitState.Open,
+    openUntil: durationMs === undefined ? null : now + durationMs,
+    probeSuccesses: 0,
+    forced: true,
+    changedAt: now,
+    reason: 'admin_open',
+  };
 }
 
 /** An admin's reset: closed with a fresh window. */

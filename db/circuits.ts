@@ -45,7 +45,9 @@ async function lockRows(db: Queryable, deployments: readonly string[], now: numb
      ON CONFLICT (deployment) DO NOTHING`,
     [sorted, now],
   );
-  const { rows } = await db.query<CircuitRow>(`SELECT ${COLUMNS} FROM circuit_states WHERE deployment = ANY($1::text[]) ORDER BY deployment FOR UPDATE`, [sorted]);
+  const { rows } = await db.query<CircuitRow>(`SELECT ${COLUMNS} FROM circuit_states WHERE deployment = ANY($1::text[]) ORDER BY deployment FOR UPDATE`, [
+    sorted,
+  ]);
   return new Map(rows.map((r) => [r.deployment, toRecord(r)]));
 }
 

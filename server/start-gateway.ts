@@ -21,6 +21,12 @@ import { ensureBudgetSweeperSchedule } from '../temporal/budget-sweeper';
 import { connectTemporal, type TemporalSettings } from '../temporal/connect';
 import { ensureSearchAttributes } from '../temporal/ensure-search-attributes';
 import { createInteractiveWorker } from '../worker/create-worker';
+import { CircuitBreakers } from '../circuit/circuit-breakers';
+import { PgCircuitStore } from '../db/circuits';
+import { DeploymentStats } from '../routing/deployment-stats';
+import { createDeploymentBalancer } from '../routing/deployment-balancer';
+import { ensureHealthCheckSchedule } from '../temporal/health-check-schedule';
+import type { GatewayMetrics } from '../observability/metrics';
 
 export interface GatewayOptions {
   readonly config: GatewayConfig;
@@ -51,6 +57,10 @@ export interface RunningGateway {
   readonly prices: PriceCache;
   /** The api role's rate limiter (its counters sync through Postgres). */
   readonly rateLimiter?: RateLimiter;
+  /** This process's circuit breakers (shared with the other instances through Postgres). */
+  readonly circuits: CircuitBreakers;
+  /** This process's per-deployment in-flight counts and latencies. */
+  readonly deploymentStats: DeploymentStats;
   /** Stops HTTP (in-flight requests finish), then the worker, then the connections. */
   stop(): Promise<void>;
 }
@@ -74,6 +84,10 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   const budgetAlerts = temporalAlertNotifier(client, opts.logger);
   const metrics = createMetrics();
   const providers = new ProviderRegistry(opts.config);
+  const circuits = createCircuitBreakers(pool, opts, metrics);
+  // Know the circuits other instances opened before taking traffic (a failed read is retried by the timer).
+  await circuits.sync();
+  const deploymentStats = new DeploymentStats();
   const missing = providers.unconfigured();
   if (missing.length) opts.logger.warn({ providers: missing }, 'providers without an API key: their calls fail over to other deployments');
 
@@ -89,8 +103,12 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       metrics,
       workflowBundle: opts.workflowBundle,
       budgetAlerts,
+      config: opts.config,
+      circuits,
+      stats: deploymentStats,
     });
     await ensureSweeper(client, opts);
+    await ensureHealthChecks(client, opts);
     workerRun = worker.run().catch((err: unknown) => {
       opts.logger.fatal({ err: err instanceof Error ? err.message : String(err) }, 'worker stopped with an error');
       process.exitCode = 1;
@@ -117,6 +135,9 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       rateLimiter,
       adminToken: opts.adminToken,
       budgetAlerts,
+      circuits,
+      deploymentStats,
+      balancer: createDeploymentBalancer(deploymentStats),
     });
     const host = opts.host ?? '127.0.0.1';
     server = await new Promise<Server>((resolve, reject) => {
@@ -134,6 +155,8 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     providers,
     prices,
     rateLimiter,
+    circuits,
+    deploymentStats,
     async stop() {
       if (server) {
         const closing = new Promise<void>((resolve) => server!.close(() => resolve()));
@@ -144,6 +167,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       await workerRun;
       await connection.close();
       await rateLimiter?.stop();
+      await circuits.stop();
       await pool.end();
     },
   };
@@ -164,6 +188,39 @@ async function ensureSweeper(client: Client, opts: GatewayOptions): Promise<void
     if ((await ensureBudgetAlertSweeperSchedule(client)) === 'created') opts.logger.info('created the budget alert sweeper Schedule');
   } catch (err) {
     opts.logger.error({ err: err instanceof Error ? err.message : String(err) }, 'could not create the budget alert sweeper Schedule');
+  }
+}
+
+/**
+ * The process's circuit breakers, synced every `circuit_breaker.sync_interval_ms`; transitions
+ * and states go to the metrics and the log. Started before traffic, so the first sync (which
+ * loads every stored circuit) runs within one interval of start.
+ */
+function createCircuitBreakers(pool: Pool, opts: GatewayOptions, metrics: GatewayMetrics): CircuitBreakers {
+  const circuits = new CircuitBreakers({
+    store: new PgCircuitStore(pool),
+    config: opts.config.circuits,
+    onTransition: (t) => {
+      metrics.circuitTransitions.inc({ deployment: t.deployment, to: t.to, reason: t.reason });
+      opts.logger.warn({ deployment: t.deployment, from: t.from, to: t.to, reason: t.reason }, 'circuit breaker changed state');
+    },
+    onStates: (states) => {
+      for (const s of states) metrics.circuitState.set({ deployment: s.deployment }, s.state === 'closed' ? 0 : s.state === 'half_open' ? 1 : 2);
+    },
+    onSyncError: (err) => opts.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'circuit breaker sync failed; deciding locally'),
+  });
+  circuits.start();
+  return circuits;
+}
+
+/** The health-check Schedule, unless health checks are off. Not fatal: circuits still learn from traffic. */
+async function ensureHealthChecks(client: Client, opts: GatewayOptions): Promise<void> {
+  if (!opts.config.healthChecks.enabled) return;
+  try {
+    if ((await ensureHealthCheckSchedule(client, opts.config.healthChecks.intervalSeconds)) === 'created')
+      opts.logger.info('created the health-check Schedule');
+  } catch (err) {
+    opts.logger.error({ err: err instanceof Error ? err.message : String(err) }, 'could not create the health-check Schedule');
   }
 }
 

@@ -3,7 +3,11 @@ import { Worker, type NativeConnection, type WorkflowBundleOption } from '@tempo
 import type { Pool } from 'pg';
 import { createBudgetAlertActivities } from '../activities/budget-alert-activities';
 import { createBudgetActivities } from '../activities/budget-activities';
+import { createHealthCheckActivities } from '../activities/health-check-activities';
 import { createProviderActivities } from '../activities/provider-activities';
+import type { CircuitBreakers } from '../circuit/circuit-breakers';
+import type { GatewayConfig } from '../config/gateway-config';
+import type { DeploymentStats } from '../routing/deployment-stats';
 import type { BudgetAlertNotifier } from '../budget/alert-types';
 import { adapterOutputCaps } from '../budget/output-caps';
 import { PriceCache } from '../prices/price-cache';
@@ -23,6 +27,8 @@ export const WORKFLOWS_PATH = path.join(__dirname, '..', 'workflows');
  * @param prices price cache; default: the process's shared one for `pool` (30 s TTL).
  * @param workflowBundle a prebuilt bundle (tests bundle once per run); default: bundle at start.
  * @param budgetAlerts starts alert deliveries after settlement; default: none (the alert sweeper delivers).
+ * @param circuits circuit breakers the provider activities obey and feed; with `config`, also the health checks' target.
+ * @param stats this process's in-flight counts and latencies, fed by the provider activities.
  */
 export async function createInteractiveWorker(opts: {
   connection: NativeConnection;
@@ -33,6 +39,9 @@ export async function createInteractiveWorker(opts: {
   metrics?: GatewayMetrics;
   workflowBundle?: WorkflowBundleOption;
   budgetAlerts?: BudgetAlertNotifier;
+  config?: GatewayConfig;
+  circuits?: CircuitBreakers;
+  stats?: DeploymentStats;
 }): Promise<Worker> {
   const budget = createBudgetActivities({
     pool: opts.pool,
@@ -46,7 +55,8 @@ export async function createInteractiveWorker(opts: {
     taskQueue: TaskQueue.Interactive,
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     activities: {
-      ...createProviderActivities({ providers: opts.providers, metrics: opts.metrics }),
+      ...createProviderActivities({ providers: opts.providers, metrics: opts.metrics, circuits: opts.circuits, stats: opts.stats }),
+      ...(opts.config && opts.circuits ? createHealthCheckActivities({ config: opts.config, providers: opts.providers, circuits: opts.circuits }) : {}),
       ...budget,
       ...createBudgetAlertActivities({ pool: opts.pool }),
     },
