@@ -40,7 +40,8 @@ function iso(ms: number | null): string | null {
 
 function circuitBody(deps: ApiDeps, r: CircuitRecord, now: number) {
   const settings = deps.config.circuits.byDeployment.get(r.deployment) ?? deps.config.circuits.defaults;
-  const inWindow = r.state === 'closed' && now - r.windowStart < settings.windowMs;
+  // The counters of the window that is current, or of the one that opened the circuit.
+  const inWindow = r.state === 'open' || now - r.windowStart < settings.windowMs;
   return {
     object: 'circuit',
     deployment: r.deployment,
