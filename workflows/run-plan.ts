@@ -1,4 +1,4 @@
-import { ActivityFailure, ApplicationFailure, upsertSearchAttributes } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, TimeoutFailure, upsertSearchAttributes } from '@temporalio/workflow';
 import type { ActivityOptions } from '@temporalio/workflow';
 import { FailureType, NON_RETRYABLE_FAILURE_TYPES, REQUEST_FATAL_FAILURE_TYPES, isFailureType } from '../errors/failure-types';
 import { SA } from '../temporal/search-attributes';
@@ -43,9 +43,7 @@ export async function runPlan<T>(input: Planned, call: (attempt: RouteAttempt, o
     } catch (err) {
       lastFailure = toApplicationFailure(err);
       // Temporal stopped retrying because the (deadline-cut) schedule-to-close bound was reached.
-      if (leftMs !== undefined && leftMs < deploymentBudgetMs(input) && err instanceof ActivityFailure && err.retryState === 'TIMEOUT') {
-        lastFailure = deadlineFailure();
-      }
+      if (leftMs !== undefined && leftMs < deploymentBudgetMs(input) && stoppedByScheduleToClose(err)) lastFailure = deadlineFailure();
       if (lastFailure.type && REQUEST_FATAL_FAILURE_TYPES.some((t) => t === lastFailure?.type)) break;
     }
   }
@@ -66,6 +64,16 @@ function recordFallback(plan: readonly RouteAttempt[], index: number): void {
     { key: SA.Provider, value: plan[index]!.provider },
     { key: SA.FallbackCount, value: index },
   ]);
+}
+
+/**
+ * The activity's retries ended at its schedule-to-close bound: the server either timed the
+ * activity out there (a `SCHEDULE_TO_CLOSE` timeout) or declined a retry that would start after
+ * it (retry state `TIMEOUT`).
+ */
+function stoppedByScheduleToClose(err: unknown): boolean {
+  if (!(err instanceof ActivityFailure)) return false;
+  return err.retryState === 'TIMEOUT' || (err.cause instanceof TimeoutFailure && err.cause.timeoutType === 'SCHEDULE_TO_CLOSE');
 }
 
 /** The activity input's deadline field: absent without a deadline, so such inputs stay as they were recorded. */
