@@ -24,16 +24,6 @@ export interface CircuitBreakersOptions {
   readonly onSyncError?: (err: unknown) => void;
 }
 
-/** A deployment's counters as the admin API lists them. */
-export interface CircuitView extends CircuitRecord {
-  /** The state requests see now (`half_open` once an open circuit's cool-down passed). */
-  readonly effective: CircuitState;
-  /** Outcomes recorded here and not yet shared. */
-  readonly pending: OutcomeDelta;
-  /** Probes this process has in flight. */
-  readonly probesInFlight: number;
-}
-
 const ZERO: OutcomeDelta = Object.freeze({ successes: 0, failures: 0 });
 
 /**
@@ -155,19 +145,6 @@ export class CircuitBreakers {
     this.records.set(record.deployment, record);
     this.pending.delete(record.deployment);
     if (transition) this.opts.onTransition?.(transition);
-  }
-
-  /** Every deployment this process knows of, with its local counters. */
-  views(): CircuitView[] {
-    const now = this.clock();
-    return [...this.records.values()]
-      .map((r) => ({
-        ...r,
-        effective: effectiveState(r, now),
-        pending: this.pending.get(r.deployment)?.delta ?? ZERO,
-        probesInFlight: this.probes.get(r.deployment) ?? 0,
-      }))
-      .sort((a, b) => a.deployment.localeCompare(b.deployment));
   }
 
   /**
