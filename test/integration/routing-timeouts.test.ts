@@ -24,6 +24,8 @@ describe('load balancing, timeouts and deadlines', () => {
         providers: {
           fast: { type: 'openai', base_url: `${fast.url}/v1`, api_key_env: 'FAKE_KEY' },
           slow: { type: 'openai', base_url: `${slow.url}/v1`, api_key_env: 'FAKE_KEY' },
+          bed: { type: 'bedrock', base_url: fast.url, region: 'us-east-1' },
+          ant: { type: 'anthropic', base_url: fast.url, api_key_env: 'FAKE_KEY' },
         },
         models: {
           'lb-weighted': {
@@ -48,6 +50,8 @@ describe('load balancing, timeouts and deadlines', () => {
             ],
           },
           'to-first-byte': { deployments: [{ provider: 'fast', model: 'to-fb', timeouts: { first_byte_ms: 300 } }] },
+          'to-bedrock': { deployments: [{ provider: 'bed', model: 'anthropic.claude-3-haiku-20240307-v1:0', timeouts: { first_byte_ms: 300 } }] },
+          'to-anthropic': { deployments: [{ provider: 'ant', model: 'claude-3-5-haiku-latest', timeouts: { first_byte_ms: 300 } }] },
           'to-total': { deployments: [{ provider: 'fast', model: 'to-total', timeouts: { total_ms: 600 } }] },
           dl: { deployments: [{ provider: 'fast', model: 'dl' }] },
         },
@@ -109,6 +113,12 @@ describe('load balancing, timeouts and deadlines', () => {
     expect(streamed.status).toBe(504);
     expect(JSON.parse(streamed.body).error).toMatchObject({ code: 'upstream_timeout' });
     expect(streamed.ms).toBeLessThan(1_500);
+
+    for (const model of ['to-bedrock', 'to-anthropic']) {
+      const other = await chat(model, { stream: true, text: uniqueText(model, '#delay=3000') });
+      expect({ model, status: other.status, code: JSON.parse(other.body).error?.code as unknown }).toEqual({ model, status: 504, code: 'upstream_timeout' });
+      expect(other.ms).toBeLessThan(1_500);
+    }
 
     const text = uniqueText('fb durable', '#delay=3000');
     const durable = await chat('to-first-byte', { text });
