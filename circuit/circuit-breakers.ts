@@ -65,8 +65,10 @@ export class CircuitBreakers {
     return this.config.byDeployment.get(deployment) ?? this.config.defaults;
   }
 
-  /** Starts the background sync; the timer does not keep the process alive. */
+  /** Starts the background sync (not when every breaker is off); the timer does not keep the process alive. */
   start(): void {
+    const anyEnabled = this.config.defaults.enabled || [...this.config.byDeployment.values()].some((s) => s.enabled);
+    if (!anyEnabled) return;
     this.timer ??= setInterval(() => void this.sync(), this.config.syncIntervalMs);
     this.timer.unref();
   }
