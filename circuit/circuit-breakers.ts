@@ -47,7 +47,7 @@ export class CircuitBreakers {
   private readonly pending = new Map<string, { delta: OutcomeDelta; reason?: string }>();
   private readonly probes = new Map<string, number>();
   private syncing: Promise<boolean> | undefined;
-  private again = false;
+  private queued: Promise<boolean> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private lastErrorReport = -Infinity;
   /** Store round trips so far (tests). */
@@ -150,20 +150,20 @@ export class CircuitBreakers {
   }
 
   /**
-   * Sends pending outcomes and reads every record back; concurrent callers share the sync in
-   * flight, and a transition during it triggers one more. Resolves false when the store failed.
+   * Sends pending outcomes and reads every record back. A call during a sync in flight gets the
+   * next sync (one, shared by every such caller), so what it recorded is in the store when it
+   * resolves. Resolves false when the store failed.
    */
   sync(): Promise<boolean> {
     if (this.syncing) {
-      this.again = true;
-      return this.syncing;
+      this.queued ??= this.syncing.then(() => {
+        this.queued = undefined;
+        return this.sync();
+      });
+      return this.queued;
     }
     this.syncing = this.runSync().finally(() => {
       this.syncing = undefined;
-      if (this.again) {
-        this.again = false;
-        void this.sync();
-      }
     });
     return this.syncing;
   }

@@ -90,8 +90,8 @@ describe('load balancing, timeouts and deadlines', () => {
     const served = servedModels(fast, 'w-');
     expect(served).toHaveLength(total);
     const shareB = served.filter((m) => m === 'w-b').length / total;
-    // Binomial(300, 0.75): σ = 2.5 %; ± 8 % is more than 3σ.
-    expect(Math.abs(shareB - 0.75)).toBeLessThan(0.08);
+    // Binomial(300, 0.75): σ = 2.5 %; ± 9 % is 3.6σ (the seeded unit test checks ± 3 % over 1,000 picks).
+    expect(Math.abs(shareB - 0.75)).toBeLessThan(0.09);
   });
 
   it('round robin: the first pick rotates through the deployments', async () => {

@@ -138,4 +138,26 @@ describe('CircuitBreakers', () => {
     expect(store.records.get('p/m')?.failures).toBe(2);
     expect(errors).toHaveLength(1);
   });
+
+  it('a sync asked for during one in flight resolves only once what was recorded meanwhile is stored', async () => {
+    const store = new MemoryCircuitStore();
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let calls = 0;
+    const slow = {
+      sync: async (deltas: Parameters<MemoryCircuitStore['sync']>[0], now: number) => {
+        calls += 1;
+        if (calls === 1) await gate;
+        return store.sync(deltas, now);
+      },
+    };
+    const a = new CircuitBreakers({ store: slow, config: CONFIG });
+    const first = a.sync();
+    a.record('p/m', CallOutcome.Failure);
+    const second = a.sync();
+    release();
+    expect(await first).toBe(true);
+    expect(await second).toBe(true);
+    expect(store.records.get('p/m')?.failures).toBe(1);
+  });
 });
