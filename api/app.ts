@@ -21,6 +21,7 @@ import { createTenantRoute, deleteTenantRoute, getTenantRoute, listTenantsRoute,
 import { listPricesRoute, putPriceRoute } from './routes/admin-prices';
 import { usageReportRoute } from './routes/admin-usage';
 import { deleteRateLimitRoute, getRateLimitRoute, putRateLimitRoute } from './routes/admin-rate-limits';
+import { listCircuitsRoute, openCircuitRoute, resetCircuitRoute } from './routes/admin-circuits';
 import { chatCompletions } from './routes/chat-completions';
 import { CODEC_BODY_LIMIT_BYTES, codecRoute } from './routes/codec';
 import { codecSessionForm, createCodecSession } from './routes/codec-session';
@@ -109,6 +110,9 @@ export function createApp(deps: ApiDeps): Express {
   route('get', '/codec/session', codecSessionForm());
   const form = express.urlencoded({ extended: false, limit: '4kb' });
   route('post', '/codec/session', form, createCodecSession(sessions, deps.historyCodec !== undefined));
+  route('get', '/admin/circuits', admin, listCircuitsRoute(deps));
+  route('post', '/admin/circuits/:deployment/open', admin, json, openCircuitRoute(deps));
+  route('post', '/admin/circuits/:deployment/reset', admin, resetCircuitRoute(deps));
 
   app.use(function notFound(req: Request) {
     throw new HttpError(404, `Unknown request URL: ${req.method} ${req.path}.`, { code: 'unknown_url' });

@@ -7,6 +7,9 @@ import type { ProviderRegistry } from '../providers/registry';
 import type { GatewayMetrics } from '../observability/metrics';
 import type { Logger } from '../observability/logger';
 import type { RateLimiter } from '../ratelimit/rate-limiter';
+import type { CircuitBreakers } from '../circuit/circuit-breakers';
+import type { OrderDeployments } from '../config/route-plan';
+import type { DeploymentStats } from '../routing/deployment-stats';
 import type { ClientKeys } from './client-keys';
 import type { HttpDrain } from './drain';
 import type { BodyLoggingSettings } from './body-logging-settings';
@@ -34,4 +37,10 @@ export interface ApiDeps {
   readonly drain?: HttpDrain;
   /** Per-tenant opt-in body logging settings (cached); unset = bodies are never stored. */
   readonly bodyLogging?: BodyLoggingSettings;
+  /** Circuit breakers shared through Postgres; unset = no deployment is ever skipped. */
+  readonly circuits?: CircuitBreakers;
+  /** This process's in-flight counts and latencies per deployment (balancer input). */
+  readonly deploymentStats?: DeploymentStats;
+  /** Orders equal-priority deployments by each model's `strategy`; unset = weighted random. */
+  readonly balancer?: OrderDeployments;
 }

@@ -11,7 +11,7 @@ import type { ClientKey } from './client-keys';
 import type { ApiDeps } from './deps';
 import { executeRequestWorkflow } from './durable-call';
 import { idempotentId } from './idempotency';
-import { attemptTimeoutMs } from './resolve-model';
+import { planAttemptTimeoutMs } from './resolve-model';
 import { recordServed, recordUsage, setServedHeaders } from './routes/served';
 
 /** The durable request kinds and what differs between them. */
@@ -39,7 +39,7 @@ export async function answerDurably(
   deps: ApiDeps,
   req: Request,
   res: Response,
-  opts: { key: ClientKey; route: ModelRoute; plan: readonly RouteAttempt[]; call: DurableCall },
+  opts: { key: ClientKey; route: ModelRoute; plan: readonly RouteAttempt[]; call: DurableCall; deadlineAt?: number },
 ): Promise<void> {
   const kind = KINDS[opts.call.kind];
   const requestId = res.locals.requestId as string;
@@ -55,11 +55,9 @@ export async function answerDurably(
     caller: callerOf(opts.key),
     plan: opts.plan,
     retry: deps.config.retry,
-    attemptTimeoutMs: attemptTimeoutMs(
-      deps.config,
-      opts.plan.map((a) => a.provider),
-    ),
+    attemptTimeoutMs: planAttemptTimeoutMs(deps.config, opts.plan),
     request: opts.call.request,
+    ...(opts.deadlineAt === undefined ? {} : { deadlineAt: opts.deadlineAt }),
   };
   const result = await executeRequestWorkflow<BilledResult<ChatCompletion | EmbeddingResponse>>(deps, {
     workflowType: kind.workflowType,
@@ -74,7 +72,7 @@ export async function answerDurably(
       { key: SA.RequestKind, value: opts.call.kind },
     ],
     memo: { ...requestMemo(opts.route.name, opts.plan) },
-    timeoutMs: workflowTimeoutMs(input),
+    timeoutMs: boundedByDeadline(workflowTimeoutMs(input), opts.deadlineAt),
     kind: opts.call.kind,
   });
   setServedHeaders(res, result);
@@ -88,4 +86,15 @@ export async function answerDurably(
     path: 'durable',
   });
   res.json(result.response);
+}
+
+/**
+ * Slack after the client's deadline for the workflow to hand back its budget hold and fail with
+ * `RequestTimeout` itself (its activities are already cut to the deadline).
+ */
+const DEADLINE_SLACK_MS = 10_000;
+
+function boundedByDeadline(timeoutMs: number, deadlineAt: number | undefined): number {
+  if (deadlineAt === undefined) return timeoutMs;
+  return Math.min(timeoutMs, Math.max(1, deadlineAt - Date.now()) + DEADLINE_SLACK_MS);
 }

@@ -31,6 +31,10 @@ const MAPPING: Record<FailureType, Mapping> = {
   // OpenAI answers a spent quota, under our own code so clients can tell it from rate limits.
   BudgetExceeded: { status: 429, type: 'rate_limit_error', code: 'budget_exceeded' },
   PriceUnknown: { status: 400, type: 'invalid_request_error', code: 'model_price_unknown' },
+  // Every deployment tried was skipped by its circuit breaker: nothing was sent upstream.
+  CircuitOpen: { status: 503, type: 'api_error', code: 'circuit_open' },
+  // The client's own deadline (x-switchyard-timeout-ms) passed.
+  RequestTimeout: { status: 504, type: 'api_error', code: 'request_timeout' },
 };
 
 /** Details of a `PriceUnknown` failure. */
@@ -90,10 +94,10 @@ function isPriceUnknown(value: unknown): value is PriceUnknownDetails {
 export function upstreamFailureToHttp(failureType: FailureType, message: string, details?: Partial<UpstreamErrorDetails>): HttpError {
   const m = MAPPING[failureType];
   const headers: Record<string, string> = {};
-  if (failureType === FailureType.ProviderRateLimited && details?.retryAfterMs !== undefined) {
+  if ((failureType === FailureType.ProviderRateLimited || failureType === FailureType.CircuitOpen) && details?.retryAfterMs !== undefined) {
     headers['retry-after'] = String(Math.max(1, Math.ceil(details.retryAfterMs / 1000)));
   }
-  const prefix = details?.provider ? `upstream ${details.provider}: ` : 'upstream: ';
+  const prefix = failureType === FailureType.RequestTimeout ? '' : details?.provider ? `upstream ${details.provider}: ` : 'upstream: ';
   return new HttpError(m.status, prefix + message, {
     type: m.type,
     code: failureType === FailureType.ProviderBadRequest && details?.code ? details.code : m.code,

@@ -1,4 +1,5 @@
 import type { GatewayConfig, ModelRoute } from '../config/gateway-config';
+import type { RouteAttempt } from '../config/route-plan';
 import { HttpError } from './http-error';
 
 /** The configured route for a requested model name, or a 404/400 in OpenAI's words. */
@@ -19,9 +20,16 @@ export function resolveModel(config: GatewayConfig, model: string, type: ModelRo
   return route;
 }
 
-/** Longest per-attempt timeout among the providers a plan uses, plus a margin for the activity. */
-export function attemptTimeoutMs(config: GatewayConfig, providers: Iterable<string>): number {
+/**
+ * Longest bound of one attempt among a plan's deployments, plus a margin for the activity: a
+ * deployment's own timeouts (the shorter of `total_ms` and `first_byte_ms`, which bounds a
+ * non-streaming answer) where set, else its provider's `timeout_ms`.
+ */
+export function planAttemptTimeoutMs(config: GatewayConfig, plan: readonly RouteAttempt[]): number {
   let max = 0;
-  for (const id of providers) max = Math.max(max, config.providers.get(id)?.timeoutMs ?? 60_000);
+  for (const a of plan) {
+    const firstByte = a.timeouts?.firstByteMs ?? config.providers.get(a.provider)?.timeoutMs ?? 60_000;
+    max = Math.max(max, Math.min(firstByte, a.timeouts?.totalMs ?? Infinity));
+  }
   return max + 5_000;
 }

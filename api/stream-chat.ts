@@ -1,7 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Request, Response } from 'express';
 import type { RouteAttempt } from '../config/route-plan';
-import { REQUEST_FATAL_FAILURE_TYPES } from '../errors/failure-types';
+import { CallOutcome, outcomeOfFailure } from '../circuit/outcome';
+import { deploymentId } from '../config/route-plan';
+import { FailureType, REQUEST_FATAL_FAILURE_TYPES } from '../errors/failure-types';
 import { UpstreamError } from '../errors/upstream-error';
 import type { ChatCompletionChunk, ChatRequest } from '../providers/types';
 import type { Caller } from '../workflows/types';
@@ -42,7 +44,7 @@ export async function streamChat(
   deps: ApiDeps,
   req: Request,
   res: Response,
-  opts: { request: ChatRequest; plan: readonly RouteAttempt[]; requestId: string; caller: Caller },
+  opts: { request: ChatRequest; plan: readonly RouteAttempt[]; requestId: string; caller: Caller; deadlineAt?: number },
 ): Promise<void> {
   const reservation = await reserveForStream(deps, {
     requestId: opts.requestId,
@@ -72,7 +74,7 @@ async function serveStream(
   res: Response,
   abort: AbortController,
   reservation: StreamReservation,
-  opts: { request: ChatRequest; plan: readonly RouteAttempt[]; requestId: string; caller: Caller },
+  opts: { request: ChatRequest; plan: readonly RouteAttempt[]; requestId: string; caller: Caller; deadlineAt?: number },
 ): Promise<void> {
   const started = reservation.startedAt;
   const includeUsage = opts.request.stream_options?.include_usage === true;
@@ -80,20 +82,57 @@ async function serveStream(
 
   for (const [index, attempt] of opts.plan.entries()) {
     if (abort.signal.aborted) break;
-    const chunks = deps.providers
-      .get(attempt.provider)
-      .chatStream(opts.request, { upstreamModel: attempt.upstreamModel, signal: abort.signal, requestId: opts.requestId });
+    const id = deploymentId(attempt.provider, attempt.upstreamModel);
+    const leftMs = opts.deadlineAt === undefined ? undefined : opts.deadlineAt - Date.now();
+    if (leftMs !== undefined && leftMs <= 0) {
+      lastError = new UpstreamError('the request did not stream within its x-switchyard-timeout-ms deadline', { failureType: FailureType.RequestTimeout });
+      break;
+    }
+    const permit = deps.circuits?.acquire(id) ?? ALLOWED;
+    if (permit.kind === 'deny') {
+      lastError = new UpstreamError(`the circuit breaker of ${id} is open`, {
+        failureType: FailureType.CircuitOpen,
+        provider: attempt.provider,
+        retryAfterMs: permit.retryAfterMs,
+      });
+      deps.metrics.upstreamAttempts.inc({ provider: attempt.provider, model: attempt.model, outcome: FailureType.CircuitOpen });
+      continue;
+    }
+    const callStarted = performance.now();
+    const done = deps.deploymentStats?.begin(id);
+    const adapter = deps.providers.get(attempt.provider);
+    // The client's deadline bounds the wait for the first chunk; once streaming, the stream runs on.
+    const firstByteMs = attempt.timeouts?.firstByteMs ?? adapter.settings.timeoutMs;
+    const chunks = adapter.chatStream(opts.request, {
+      upstreamModel: attempt.upstreamModel,
+      signal: abort.signal,
+      requestId: opts.requestId,
+      firstByteTimeoutMs: leftMs === undefined ? firstByteMs : Math.min(firstByteMs, leftMs),
+      totalTimeoutMs: attempt.timeouts?.totalMs,
+    });
     const iterator = chunks[Symbol.asyncIterator]();
     let first: IteratorResult<ChatCompletionChunk>;
     try {
       first = await iterator.next();
     } catch (err) {
-      if (abort.signal.aborted) break;
+      done?.();
+      if (abort.signal.aborted) {
+        deps.circuits?.release(id, permit, CallOutcome.Neutral);
+        break;
+      }
       lastError = asUpstreamError(err, attempt.provider);
+      deps.circuits?.release(id, permit, outcomeOfFailure(lastError.failureType, deps.circuits.settingsFor(id)));
       deps.metrics.upstreamAttempts.inc({ provider: attempt.provider, model: attempt.model, outcome: lastError.failureType });
+      if (leftMs !== undefined && lastError.failureType === FailureType.ProviderTimeout && Date.now() >= opts.deadlineAt!) {
+        lastError = new UpstreamError('the request did not stream within its x-switchyard-timeout-ms deadline', { failureType: FailureType.RequestTimeout });
+        break;
+      }
       if (REQUEST_FATAL_FAILURE_TYPES.includes(lastError.failureType)) break;
       continue;
     }
+    // The upstream answered: that is the circuit's success, whatever happens to the stream later.
+    deps.circuits?.release(id, permit, CallOutcome.Success);
+    deps.deploymentStats?.observeLatency(id, performance.now() - callStarted);
     deps.metrics.upstreamAttempts.inc({ provider: attempt.provider, model: attempt.model, outcome: 'success' });
     res.locals.provider = attempt.provider;
     res.writeHead(200, {
@@ -109,7 +148,7 @@ async function serveStream(
       (performance.now() - started) / 1000,
     );
     const out = new CorkedWriter(res);
-    const outcome = await pipeChunks(deps, res, out, iterator, first, { includeUsage, attempt, signal: abort.signal });
+    const outcome = await pipeChunks(deps, res, out, iterator, first, { includeUsage, attempt, signal: abort.signal }).finally(done);
     const charged = await settleWithRetries(deps, reservation, { served: attempt, ...outcome });
     recordServed(deps.metrics, res, {
       served: attempt,
@@ -262,6 +301,8 @@ class CorkedWriter {
     this.res.uncork();
   };
 }
+
+const ALLOWED = { kind: 'allow' } as const;
 
 function asUpstreamError(err: unknown, provider: string): UpstreamError {
   if (err instanceof UpstreamError) return err;

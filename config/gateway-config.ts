@@ -1,4 +1,26 @@
+import type { CircuitSettings } from '../circuit/settings';
 import type { ProviderSettings } from '../providers/types';
+
+/** How deployments of equal priority are ordered on each request (`routing/deployment-balancer.ts`). */
+export const BalancingStrategy = {
+  /** Weighted random order (the default). */
+  Weighted: 'weighted',
+  /** Rotates the first pick per model and priority; ignores weights. */
+  RoundRobin: 'round_robin',
+  /** Fewest calls in flight in this process first. */
+  LeastBusy: 'least_busy',
+  /** Lowest decaying average latency first; an unmeasured or long-unused deployment first of all. */
+  LowestLatency: 'lowest_latency',
+} as const;
+export type BalancingStrategy = (typeof BalancingStrategy)[keyof typeof BalancingStrategy];
+
+/** Per-deployment time bounds, ms; undefined = the provider's `timeout_ms` / no total bound. */
+export interface DeploymentTimeouts {
+  /** Until the upstream answers (a stream: its response headers). Replaces the provider's timeout. */
+  readonly firstByteMs?: number;
+  /** The whole call, a stream's body included. */
+  readonly totalMs?: number;
+}
 
 /** One way to serve a model: a provider entry and the model name that provider knows. */
 export interface Deployment {
@@ -6,6 +28,9 @@ export interface Deployment {
   readonly upstreamModel: string;
   readonly weight: number;
   readonly priority: number;
+  /** `provider/upstreamModel`: the circuit breaker's and the balancer's key. */
+  readonly id: string;
+  readonly timeouts: DeploymentTimeouts;
 }
 
 export interface ModelRoute {
@@ -13,6 +38,7 @@ export interface ModelRoute {
   readonly type: 'chat' | 'embedding';
   readonly deployments: readonly Deployment[];
   readonly fallbacks: readonly string[];
+  readonly strategy: BalancingStrategy;
 }
 
 /** Retry policy for one deployment; Temporal applies it to each provider activity. */
@@ -35,4 +61,22 @@ export interface GatewayConfig {
   readonly streamHoldMs: number;
   /** Graceful shutdown: how long in-flight requests may still run after SIGTERM, in ms. */
   readonly shutdownDrainMs: number;
+  /** Circuit breakers: defaults, per-deployment overrides, sync period. */
+  readonly circuits: CircuitConfig;
+  readonly healthChecks: HealthCheckSettings;
+}
+
+export interface CircuitConfig {
+  /** Settings for deployments without overrides. */
+  readonly defaults: CircuitSettings;
+  /** Deployment id → its settings (defaults merged with the deployment's overrides). */
+  readonly byDeployment: ReadonlyMap<string, CircuitSettings>;
+  /** How often each process shares outcomes and reads the other instances' states, ms (default 250). */
+  readonly syncIntervalMs: number;
+}
+
+export interface HealthCheckSettings {
+  readonly enabled: boolean;
+  readonly intervalSeconds: number;
+  readonly timeoutMs: number;
 }

@@ -2,7 +2,9 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { fileConfigSchema, type FileConfig } from './schema';
-import type { Deployment, GatewayConfig, ModelRoute } from './gateway-config';
+import { DEFAULT_CIRCUIT_SETTINGS, mergeCircuitSettings, type CircuitSettings } from '../circuit/settings';
+import type { Deployment, DeploymentTimeouts, GatewayConfig, ModelRoute } from './gateway-config';
+import { deploymentId } from './route-plan';
 import type { ProviderKind, ProviderSettings } from '../providers/types';
 
 /** Thrown for any invalid config; the message names the file and the bad field. */
@@ -54,6 +56,8 @@ export function parseConfig(raw: unknown, env: Env, source = 'config'): GatewayC
   for (const [id, p] of Object.entries(file.providers)) {
     providers.set(id, Object.freeze(resolveProvider(id, p, env)));
   }
+  const circuitDefaults = mergeCircuitSettings(DEFAULT_CIRCUIT_SETTINGS, file.circuit_breaker);
+  const circuitsByDeployment = new Map<string, CircuitSettings>();
   const models = new Map<string, ModelRoute>();
   for (const [name, m] of Object.entries(file.models)) {
     m.deployments.forEach((d, i) => {
@@ -63,10 +67,20 @@ export function parseConfig(raw: unknown, env: Env, source = 'config'): GatewayC
         );
       }
     });
-    const deployments: Deployment[] = m.deployments.map((d) =>
-      Object.freeze({ provider: d.provider, upstreamModel: d.model, weight: d.weight ?? 1, priority: d.priority ?? 0 }),
-    );
-    models.set(name, Object.freeze({ name, type: m.type ?? 'chat', deployments, fallbacks: m.fallbacks ?? [] }));
+    const deployments: Deployment[] = m.deployments.map((d, i) => {
+      const id = deploymentId(d.provider, d.model);
+      if (d.circuit_breaker) {
+        const settings = mergeCircuitSettings(circuitDefaults, d.circuit_breaker);
+        const earlier = circuitsByDeployment.get(id);
+        if (earlier && JSON.stringify(earlier) !== JSON.stringify(settings)) {
+          throw new ConfigError(`${source}: models.${name}.deployments.${i}.circuit_breaker: deployment ${id} has other circuit settings elsewhere`);
+        }
+        circuitsByDeployment.set(id, settings);
+      }
+      const timeouts: DeploymentTimeouts = Object.freeze({ firstByteMs: d.timeouts?.first_byte_ms, totalMs: d.timeouts?.total_ms });
+      return Object.freeze({ provider: d.provider, upstreamModel: d.model, weight: d.weight ?? 1, priority: d.priority ?? 0, id, timeouts });
+    });
+    models.set(name, Object.freeze({ name, type: m.type ?? 'chat', deployments, fallbacks: m.fallbacks ?? [], strategy: m.strategy ?? 'weighted' }));
   }
   checkFallbacks(file, models, source);
   return Object.freeze({
@@ -82,6 +96,16 @@ export function parseConfig(raw: unknown, env: Env, source = 'config'): GatewayC
     idempotencyWindowMs: Math.round((file.limits?.idempotency_window_hours ?? 24) * 3_600_000),
     streamHoldMs: Math.round((file.limits?.stream_hold_seconds ?? 600) * 1000),
     shutdownDrainMs: Math.round((file.shutdown?.drain_seconds ?? 30) * 1000),
+    circuits: Object.freeze({
+      defaults: circuitDefaults,
+      byDeployment: circuitsByDeployment,
+      syncIntervalMs: file.circuit_breaker?.sync_interval_ms ?? 250,
+    }),
+    healthChecks: Object.freeze({
+      enabled: file.health_checks?.enabled ?? true,
+      intervalSeconds: file.health_checks?.interval_seconds ?? 60,
+      timeoutMs: file.health_checks?.timeout_ms ?? 10_000,
+    }),
   });
 }
 
@@ -96,6 +120,7 @@ function resolveProvider(id: string, p: FileConfig['providers'][string], env: En
     apiVersion: p.type === 'azure' ? (p.api_version ?? nonEmpty(env.OPENAI_API_VERSION) ?? '2024-10-21') : undefined,
     region: p.type === 'bedrock' ? (p.region ?? nonEmpty(env.AWS_REGION) ?? nonEmpty(env.AWS_DEFAULT_REGION) ?? 'us-east-1') : undefined,
     timeoutMs: p.timeout_ms ?? 60_000,
+    connectTimeoutMs: p.connect_timeout_ms,
   };
 }
 

@@ -1,4 +1,4 @@
-import type { Deployment, GatewayConfig, ModelRoute } from './gateway-config';
+import type { Deployment, DeploymentTimeouts, GatewayConfig, ModelRoute } from './gateway-config';
 
 /** One upstream to try, in order. Computed before the workflow starts so workflow code stays deterministic. */
 export interface RouteAttempt {
@@ -6,23 +6,44 @@ export interface RouteAttempt {
   readonly model: string;
   readonly provider: string;
   readonly upstreamModel: string;
+  /** The deployment's own timeouts; absent when it has none (the provider's `timeout_ms` applies). */
+  readonly timeouts?: DeploymentTimeouts;
+}
+
+/**
+ * Orders the deployments of one priority group of a model. The default is a weighted random
+ * order; `routing/deployment-balancer.ts` implements every configured strategy.
+ */
+export type OrderDeployments = (model: ModelRoute, group: readonly Deployment[], random: () => number) => Deployment[];
+
+/** A deployment's id, `provider/upstreamModel`: the key of its circuit breaker and balancer stats. */
+export function deploymentId(provider: string, upstreamModel: string): string {
+  return `${provider}/${upstreamModel}`;
 }
 
 /**
  * Orders every deployment of `route` and then of its fallback models (depth-first, each model
- * once). Within one model, lower `priority` goes first; among equal priorities a weighted
- * random draw picks the order, so weights spread first picks across equal deployments.
+ * once). Within one model, lower `priority` goes first; among equal priorities `order` decides
+ * (by default a weighted random draw, so weights spread first picks across equal deployments).
  *
  * @param random source of [0, 1) numbers; injectable for tests.
+ * @param order the balancing strategy; default weighted random whatever the model's `strategy`.
  */
-export function planRoute(config: GatewayConfig, route: ModelRoute, random: () => number = Math.random): RouteAttempt[] {
+export function planRoute(
+  config: GatewayConfig,
+  route: ModelRoute,
+  random: () => number = Math.random,
+  order: OrderDeployments = (_model, group, rnd) => weightedShuffle(group, rnd),
+): RouteAttempt[] {
   const attempts: RouteAttempt[] = [];
   const seen = new Set<string>();
   const visit = (model: ModelRoute): void => {
     if (seen.has(model.name)) return;
     seen.add(model.name);
-    for (const d of orderDeployments(model.deployments, random)) {
-      attempts.push({ model: model.name, provider: d.provider, upstreamModel: d.upstreamModel });
+    for (const d of orderDeployments(model, random, order)) {
+      const attempt = { model: model.name, provider: d.provider, upstreamModel: d.upstreamModel };
+      const timed = d.timeouts?.firstByteMs !== undefined || d.timeouts?.totalMs !== undefined;
+      attempts.push(timed ? { ...attempt, timeouts: d.timeouts } : attempt);
     }
     for (const fallback of model.fallbacks) {
       const next = config.models.get(fallback);
@@ -33,18 +54,23 @@ export function planRoute(config: GatewayConfig, route: ModelRoute, random: () =
   return attempts;
 }
 
-function orderDeployments(deployments: readonly Deployment[], random: () => number): Deployment[] {
+function orderDeployments(model: ModelRoute, random: () => number, order: OrderDeployments): Deployment[] {
   const byPriority = new Map<number, Deployment[]>();
-  for (const d of deployments) {
+  for (const d of model.deployments) {
     const group = byPriority.get(d.priority) ?? [];
     group.push(d);
     byPriority.set(d.priority, group);
   }
-  return [...byPriority.keys()].sort((a, b) => a - b).flatMap((priority) => weightedShuffle(byPriority.get(priority) ?? [], random));
+  return [...byPriority.keys()]
+    .sort((a, b) => a - b)
+    .flatMap((priority) => {
+      const group = byPriority.get(priority) ?? [];
+      return group.length > 1 ? order(model, group, random) : group;
+    });
 }
 
 /** Weighted random order without replacement. */
-function weightedShuffle(items: readonly Deployment[], random: () => number): Deployment[] {
+export function weightedShuffle(items: readonly Deployment[], random: () => number): Deployment[] {
   const pool = [...items];
   const out: Deployment[] = [];
   while (pool.length > 0) {

@@ -21,8 +21,30 @@ const providerSchema = z
     region: z.string().min(1).optional(),
     /** Per-attempt timeout in ms (default 60000). */
     timeout_ms: z.number().int().positive().max(600_000).optional(),
+    /** TCP (and TLS) connect timeout in ms for the openai, azure and anthropic transports (default: none). */
+    connect_timeout_ms: z.number().int().positive().max(600_000).optional(),
   })
   .strict();
+
+/** Circuit breaker settings; every field is optional (defaults in circuit/settings.ts). */
+const circuitFields = {
+  enabled: z.boolean().optional(),
+  /** Length of the fixed window failures are counted in, ms (default 30000). */
+  window_ms: z.number().int().positive().max(3_600_000).optional(),
+  /** Failures in the window needed to open (default 5). */
+  min_failures: z.number().int().min(1).max(100_000).optional(),
+  /** Share of failures among the window's outcomes needed to open, 0–1 (default 0.5; 0 = count only). */
+  failure_rate: z.number().min(0).max(1).optional(),
+  /** How long an opened circuit stays open before it lets probes through, ms (default 30000). */
+  open_ms: z.number().int().positive().max(86_400_000).optional(),
+  /** Trial requests at once per gateway process while half-open (default 1). */
+  half_open_probes: z.number().int().min(1).max(100).optional(),
+  /** Probe successes that close a half-open circuit (default 2). */
+  successes_to_close: z.number().int().min(1).max(100).optional(),
+  /** Whether an upstream 429 counts as a failure (default true). */
+  count_rate_limited: z.boolean().optional(),
+};
+const circuitOverrideSchema = z.object(circuitFields).strict();
 
 const deploymentSchema = z
   .object({
@@ -32,6 +54,16 @@ const deploymentSchema = z
     weight: z.number().positive().optional(),
     /** Lower runs first (default 0). Equal priorities are ordered by weighted random pick. */
     priority: z.number().int().min(0).optional(),
+    /** Per-deployment timeouts in ms; `first_byte_ms` replaces the provider's `timeout_ms`. */
+    timeouts: z
+      .object({
+        first_byte_ms: z.number().int().positive().max(600_000).optional(),
+        total_ms: z.number().int().positive().max(3_600_000).optional(),
+      })
+      .strict()
+      .optional(),
+    /** Circuit breaker overrides for this deployment (keyed `provider/model`). */
+    circuit_breaker: circuitOverrideSchema.optional(),
   })
   .strict();
 
@@ -42,6 +74,8 @@ const modelSchema = z
     deployments: z.array(deploymentSchema).min(1),
     /** Other configured model names tried, in order, after every deployment failed. */
     fallbacks: z.array(z.string().min(1)).optional(),
+    /** How deployments of equal priority are ordered (default `weighted`). */
+    strategy: z.enum(['weighted', 'round_robin', 'least_busy', 'lowest_latency']).optional(),
   })
   .strict();
 
@@ -60,6 +94,23 @@ export const fileConfigSchema = z
     providers: z.record(z.string().regex(/^[a-z0-9][a-z0-9_-]*$/i), providerSchema),
     models: z.record(z.string().min(1), modelSchema),
     retry: retrySchema.optional(),
+    /** Circuit breaker defaults for every deployment, and how often instances share state. */
+    circuit_breaker: z
+      .object({ ...circuitFields, sync_interval_ms: z.number().int().min(10).max(60_000).optional() })
+      .strict()
+      .optional(),
+    /** Scheduled health checks of every deployment (a Temporal Schedule). */
+    health_checks: z
+      .object({
+        /** Default true. False: this process creates no Schedule, and its worker skips the checks when one runs. */
+        enabled: z.boolean().optional(),
+        /** Period in seconds (default 60). */
+        interval_seconds: z.number().int().min(10).max(86_400).optional(),
+        /** Timeout of one check, ms (default 10000). */
+        timeout_ms: z.number().int().positive().max(120_000).optional(),
+      })
+      .strict()
+      .optional(),
     limits: z
       .object({
         /** Largest accepted request body in bytes (default 10 MiB). */

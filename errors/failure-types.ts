@@ -39,6 +39,16 @@ export const FailureType = {
    * zero would let the budget be overrun. Not retryable, request-fatal. Details: `{ models }`.
    */
   PriceUnknown: 'PriceUnknown',
+  /**
+   * The deployment's circuit breaker is open (or its half-open probe slots are taken): nothing
+   * was sent. Not retryable on this deployment; the plan moves on to the next one.
+   */
+  CircuitOpen: 'CircuitOpen',
+  /**
+   * The client's deadline (`x-switchyard-timeout-ms`) passed: no further attempt or fallback is
+   * made. Not retryable, request-fatal.
+   */
+  RequestTimeout: 'RequestTimeout',
 } as const;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
 
@@ -52,6 +62,8 @@ export const NON_RETRYABLE_FAILURE_TYPES: readonly FailureType[] = [
   FailureType.InvalidRequest,
   FailureType.BudgetExceeded,
   FailureType.PriceUnknown,
+  FailureType.CircuitOpen,
+  FailureType.RequestTimeout,
 ];
 
 /**
@@ -64,6 +76,7 @@ export const REQUEST_FATAL_FAILURE_TYPES: readonly FailureType[] = [
   FailureType.InvalidRequest,
   FailureType.BudgetExceeded,
   FailureType.PriceUnknown,
+  FailureType.RequestTimeout,
 ];
 
 export function isFailureType(value: unknown): value is FailureType {

@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 const TOKEN_BUCKETS = [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144];
@@ -111,6 +111,18 @@ export function createMetrics(registry = new Registry()) {
       name: 'switchyard_cost_usd_total',
       help: 'USD charged (the settled cost; 0 for unpriced models), by configured model, provider and tenant id.',
       labelNames: ['gen_ai_request_model', 'gen_ai_provider_name', 'tenant'] as const,
+      registers: [registry],
+    }),
+    circuitState: new Gauge({
+      name: 'switchyard_circuit_state',
+      help: 'Circuit breaker state per deployment as this process sees it: 0 closed, 1 half-open, 2 open.',
+      labelNames: ['deployment'] as const,
+      registers: [registry],
+    }),
+    circuitTransitions: new Counter({
+      name: 'switchyard_circuit_transitions_total',
+      help: 'Circuit breaker transitions this process wrote (failures, probes, health checks, admin), by deployment, target state and reason.',
+      labelNames: ['deployment', 'to', 'reason'] as const,
       registers: [registry],
     }),
   };

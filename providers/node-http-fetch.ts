@@ -34,14 +34,32 @@ const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
  * and non-HTTP(S) URLs, go to the global `fetch`.
  */
 export function nodeHttpFetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
+  return fetchWith(input, init, undefined);
+}
+
+/**
+ * {@link nodeHttpFetch} with a TCP connect timeout: a socket still connecting after
+ * `connectTimeoutMs` is destroyed, which rejects the call like any connection failure
+ * (`TypeError('fetch failed')`, classified as a connection error). A reused keep-alive socket
+ * is not timed.
+ */
+export function createNodeHttpFetch(opts: { connectTimeoutMs?: number }): typeof nodeHttpFetch {
+  if (opts.connectTimeoutMs === undefined) return nodeHttpFetch;
+  const connectTimeoutMs = opts.connectTimeoutMs;
+  return function nodeHttpFetchWithConnectTimeout(input: string | URL | Request, init?: RequestInit): Promise<Response> {
+    return fetchWith(input, init, connectTimeoutMs);
+  };
+}
+
+function fetchWith(input: string | URL | Request, init: RequestInit | undefined, connectTimeoutMs: number | undefined): Promise<Response> {
   const body = init?.body;
   const url = typeof input === 'string' ? new URL(input) : input instanceof URL ? input : undefined;
   const simpleBody = body === undefined || body === null || typeof body === 'string' || body instanceof Uint8Array;
   if (!url || !simpleBody || (url.protocol !== 'http:' && url.protocol !== 'https:')) return fetch(input, init);
-  return send(url, init ?? {}, body ?? undefined);
+  return send(url, init ?? {}, body ?? undefined, connectTimeoutMs);
 }
 
-function send(url: URL, init: RequestInit, body: string | Uint8Array | undefined): Promise<Response> {
+function send(url: URL, init: RequestInit, body: string | Uint8Array | undefined, connectTimeoutMs?: number): Promise<Response> {
   const signal = init.signal ?? undefined;
   if (signal?.aborted) return Promise.reject(signal.reason);
   return new Promise<Response>((resolve, reject) => {
@@ -51,6 +69,7 @@ function send(url: URL, init: RequestInit, body: string | Uint8Array | undefined
       headers: requestHeaders(init.headers),
       agent: agents[url.protocol as keyof typeof agents],
     });
+    if (connectTimeoutMs !== undefined) limitConnect(req, connectTimeoutMs);
     let settled = false;
     const onAbort = (): void => {
       // Before the response: reject; after: the body stream errors with the reason (below).
@@ -86,6 +105,17 @@ function send(url: URL, init: RequestInit, body: string | Uint8Array | undefined
       resolve(new Response(bodyStream(res, signal, release), { status, statusText: res.statusMessage, headers }));
     });
     req.end(body);
+  });
+}
+
+function limitConnect(req: http.ClientRequest, ms: number): void {
+  req.once('socket', (socket) => {
+    if (!socket.connecting) return;
+    const timer = setTimeout(() => req.destroy(new Error(`connect timed out after ${ms} ms`)), ms);
+    timer.unref();
+    const clear = (): void => clearTimeout(timer);
+    socket.once('connect', clear);
+    socket.once('close', clear);
   });
 }
 

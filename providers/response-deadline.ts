@@ -13,30 +13,53 @@ import { UpstreamError } from '../errors/upstream-error';
  *
  * The deadline covers the call until {@link ResponseDeadline.met} — for a non-streaming call the
  * whole answer, for a stream its response headers — matching the SDKs' own `timeout` semantics
- * for streams and closing the gap they leave for a body that never finishes.
+ * for streams and closing the gap they leave for a body that never finishes. An optional total
+ * bound (a deployment's `timeouts.total_ms`, or what is left of the client's deadline) keeps
+ * running after that, over a stream's body too, until {@link ResponseDeadline.finish}.
  */
 export class ResponseDeadline {
   /** Pass this to the SDK call: aborts on the caller's abort or when the deadline passes. */
   readonly signal: AbortSignal;
   private readonly controller = new AbortController();
   private readonly timer: NodeJS.Timeout;
-  private fired = false;
+  private readonly totalTimer: NodeJS.Timeout | undefined;
+  private fired: number | undefined;
 
+  /**
+   * @param timeoutMs until the upstream answers (a stream: its response headers).
+   * @param totalMs bound on the whole call, a stream's body included; undefined = none.
+   */
   constructor(
     readonly timeoutMs: number,
     callerSignal: AbortSignal | undefined,
+    readonly totalMs?: number,
   ) {
-    this.timer = setTimeout(() => {
-      this.fired = true;
-      this.controller.abort();
-    }, timeoutMs);
-    this.timer.unref();
+    this.timer = this.arm(timeoutMs);
+    if (totalMs !== undefined) this.totalTimer = this.arm(totalMs);
     this.signal = callerSignal ? AbortSignal.any([callerSignal, this.controller.signal]) : this.controller.signal;
   }
 
-  /** The upstream answered in time: stop the clock (later stream reads are not timed). */
+  private arm(ms: number): NodeJS.Timeout {
+    const timer = setTimeout(
+      () => {
+        this.fired ??= ms;
+        this.controller.abort();
+      },
+      Math.max(1, ms),
+    );
+    timer.unref();
+    return timer;
+  }
+
+  /** The upstream answered in time: stop the first clock (later stream reads are bound by the total only). */
   met(): void {
     clearTimeout(this.timer);
+  }
+
+  /** The call is over: stop both clocks. */
+  finish(): void {
+    clearTimeout(this.timer);
+    if (this.totalTimer) clearTimeout(this.totalTimer);
   }
 
   /**
@@ -44,9 +67,9 @@ export class ResponseDeadline {
    * A caller's abort is never reported as a timeout.
    */
   timeoutError(callerSignal: AbortSignal | undefined, provider: string): UpstreamError | undefined {
-    this.met();
-    if (!this.fired || callerSignal?.aborted) return undefined;
-    return new UpstreamError(`${provider} did not answer within ${this.timeoutMs} ms`, { failureType: FailureType.ProviderTimeout, provider });
+    this.finish();
+    if (this.fired === undefined || callerSignal?.aborted) return undefined;
+    return new UpstreamError(`${provider} did not answer within ${this.fired} ms`, { failureType: FailureType.ProviderTimeout, provider });
   }
 }
 

@@ -36,6 +36,8 @@ export interface ProviderSettings {
   readonly region?: string;
   /** Per-attempt timeout in milliseconds (default 60 000). */
   readonly timeoutMs: number;
+  /** TCP/TLS connect timeout in ms (openai, azure, anthropic transports); undefined = none. */
+  readonly connectTimeoutMs?: number;
 }
 
 /** Per-call context. */
@@ -46,6 +48,10 @@ export interface CallContext {
   readonly signal?: AbortSignal;
   /** Gateway request id, forwarded where the provider accepts one. */
   readonly requestId?: string;
+  /** Replaces the provider's `timeoutMs` for this call: time until the upstream answers (a stream: its headers), ms. */
+  readonly firstByteTimeoutMs?: number;
+  /** Bound on the whole call, a stream's body included, ms. */
+  readonly totalTimeoutMs?: number;
 }
 
 /**

@@ -29,6 +29,12 @@ import type { HistoryKeyring } from '../temporal/history-keyring';
 import { ensureSearchAttributes } from '../temporal/ensure-search-attributes';
 import { ensureRequestBodyRetentionSchedule } from '../temporal/request-body-retention';
 import { createInteractiveWorker } from '../worker/create-worker';
+import { CircuitBreakers } from '../circuit/circuit-breakers';
+import { PgCircuitStore } from '../db/circuits';
+import { DeploymentStats } from '../routing/deployment-stats';
+import { createDeploymentBalancer } from '../routing/deployment-balancer';
+import { ensureHealthCheckSchedule } from '../temporal/health-check-schedule';
+import type { GatewayMetrics } from '../observability/metrics';
 
 export interface GatewayOptions {
   readonly config: GatewayConfig;
@@ -71,6 +77,10 @@ export interface RunningGateway {
   readonly rateLimiter?: RateLimiter;
   /** Present when tracing is on. */
   readonly tracing?: Tracing;
+  /** This process's circuit breakers (shared with the other instances through Postgres). */
+  readonly circuits: CircuitBreakers;
+  /** This process's per-deployment in-flight counts and latencies. */
+  readonly deploymentStats: DeploymentStats;
   /**
    * Graceful shutdown: stops accepting connections, lets in-flight requests and streams finish
    * for up to `shutdown.drain_seconds` (streams still running then end with an error event,
@@ -103,6 +113,10 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   // The worker's own metrics on the same /metrics, when the runtime buffers them.
   const detachTemporalMetrics = TemporalMetricsBridge.forRuntime()?.attach(metrics.registry);
   const providers = tracing ? tracing.providerRegistry(opts.config) : new ProviderRegistry(opts.config);
+  const circuits = createCircuitBreakers(pool, opts, metrics);
+  // Know the circuits other instances opened before taking traffic (a failed read is retried by the timer).
+  await circuits.sync();
+  const deploymentStats = new DeploymentStats();
   const missing = providers.unconfigured();
   if (missing.length) opts.logger.warn({ providers: missing }, 'providers without an API key: their calls fail over to other deployments');
 
@@ -120,8 +134,12 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       budgetAlerts,
       dataConverter,
       tracing: tracing?.workerOptions,
+      config: opts.config,
+      circuits,
+      stats: deploymentStats,
     });
     await ensureSweeper(client, opts);
+    await ensureHealthChecks(client, opts);
     workerRun = worker.run().catch((err: unknown) => {
       opts.logger.fatal({ err: err instanceof Error ? err.message : String(err) }, 'worker stopped with an error');
       process.exitCode = 1;
@@ -154,6 +172,9 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       codecCorsOrigins: opts.codecCorsOrigins,
       drain,
       bodyLogging: new BodyLoggingSettings(pool, opts.keyCacheTtlMs ?? 5_000),
+      circuits,
+      deploymentStats,
+      balancer: createDeploymentBalancer(deploymentStats),
     });
     const host = opts.host ?? '127.0.0.1';
     server = await new Promise<Server>((resolve, reject) => {
@@ -173,6 +194,8 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     prices,
     rateLimiter,
     tracing,
+    circuits,
+    deploymentStats,
     async stop() {
       if (server) {
         const { finishedInTime } = await drain.drain(server, opts.config.shutdownDrainMs);
@@ -183,6 +206,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       detachTemporalMetrics?.();
       await connection.close();
       await rateLimiter?.stop();
+      await circuits.stop();
       await pool.end();
       await tracing?.shutdown();
     },
@@ -210,6 +234,39 @@ async function ensureSweeper(client: Client, opts: GatewayOptions): Promise<void
     if ((await ensureRequestBodyRetentionSchedule(client)) === 'created') opts.logger.info('created the request body retention Schedule');
   } catch (err) {
     opts.logger.error({ err: err instanceof Error ? err.message : String(err) }, 'could not create the request body retention Schedule');
+  }
+}
+
+/**
+ * The process's circuit breakers, synced every `circuit_breaker.sync_interval_ms`; transitions
+ * and states go to the metrics and the log. Started before traffic, so the first sync (which
+ * loads every stored circuit) runs within one interval of start.
+ */
+function createCircuitBreakers(pool: Pool, opts: GatewayOptions, metrics: GatewayMetrics): CircuitBreakers {
+  const circuits = new CircuitBreakers({
+    store: new PgCircuitStore(pool),
+    config: opts.config.circuits,
+    onTransition: (t) => {
+      metrics.circuitTransitions.inc({ deployment: t.deployment, to: t.to, reason: t.reason });
+      opts.logger.warn({ deployment: t.deployment, from: t.from, to: t.to, reason: t.reason }, 'circuit breaker changed state');
+    },
+    onStates: (states) => {
+      for (const s of states) metrics.circuitState.set({ deployment: s.deployment }, s.state === 'closed' ? 0 : s.state === 'half_open' ? 1 : 2);
+    },
+    onSyncError: (err) => opts.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'circuit breaker sync failed; deciding locally'),
+  });
+  circuits.start();
+  return circuits;
+}
+
+/** The health-check Schedule, unless health checks are off. Not fatal: circuits still learn from traffic. */
+async function ensureHealthChecks(client: Client, opts: GatewayOptions): Promise<void> {
+  if (!opts.config.healthChecks.enabled) return;
+  try {
+    if ((await ensureHealthCheckSchedule(client, opts.config.healthChecks.intervalSeconds)) === 'created')
+      opts.logger.info('created the health-check Schedule');
+  } catch (err) {
+    opts.logger.error({ err: err instanceof Error ? err.message : String(err) }, 'could not create the health-check Schedule');
   }
 }
 

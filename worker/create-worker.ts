@@ -4,8 +4,12 @@ import { Worker, type NativeConnection, type WorkerOptions, type WorkflowBundleO
 import type { Pool } from 'pg';
 import { createBudgetAlertActivities } from '../activities/budget-alert-activities';
 import { createBudgetActivities } from '../activities/budget-activities';
+import { createHealthCheckActivities } from '../activities/health-check-activities';
 import { createProviderActivities } from '../activities/provider-activities';
 import { createRequestBodyActivities } from '../activities/request-body-activities';
+import type { CircuitBreakers } from '../circuit/circuit-breakers';
+import type { GatewayConfig } from '../config/gateway-config';
+import type { DeploymentStats } from '../routing/deployment-stats';
 import type { BudgetAlertNotifier } from '../budget/alert-types';
 import { adapterOutputCaps } from '../budget/output-caps';
 import { PriceCache } from '../prices/price-cache';
@@ -28,6 +32,8 @@ export const WORKFLOWS_PATH = path.join(__dirname, '..', 'workflows');
  * @param dataConverter the history codec (`historyDataConverter`); must match the clients'. Default: the SDK's (plain text).
  * @param tracing interceptors and span sink (`Tracing.workerOptions`); default: none. A prebuilt
  *   `workflowBundle` must then include `TRACING_WORKFLOW_MODULES`.
+ * @param circuits circuit breakers the provider activities obey and feed; with `config`, also the health checks' target.
+ * @param stats this process's in-flight counts and latencies, fed by the provider activities.
  */
 export async function createInteractiveWorker(opts: {
   connection: NativeConnection;
@@ -40,6 +46,9 @@ export async function createInteractiveWorker(opts: {
   budgetAlerts?: BudgetAlertNotifier;
   dataConverter?: DataConverter;
   tracing?: Pick<WorkerOptions, 'interceptors' | 'sinks'>;
+  config?: GatewayConfig;
+  circuits?: CircuitBreakers;
+  stats?: DeploymentStats;
 }): Promise<Worker> {
   const budget = createBudgetActivities({
     pool: opts.pool,
@@ -54,7 +63,8 @@ export async function createInteractiveWorker(opts: {
     dataConverter: opts.dataConverter,
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     activities: {
-      ...createProviderActivities({ providers: opts.providers, metrics: opts.metrics }),
+      ...createProviderActivities({ providers: opts.providers, metrics: opts.metrics, circuits: opts.circuits, stats: opts.stats }),
+      ...(opts.config && opts.circuits ? createHealthCheckActivities({ config: opts.config, providers: opts.providers, circuits: opts.circuits }) : {}),
       ...budget,
       ...createBudgetAlertActivities({ pool: opts.pool }),
       ...createRequestBodyActivities({ pool: opts.pool }),

@@ -2,7 +2,7 @@ import { proxyActivities } from '@temporalio/workflow';
 import type { ProviderActivities } from '../activities/provider-activities';
 import { RequestKind } from '../temporal/search-attributes';
 import { recordOutcome, type PlanProgress } from './record-outcome';
-import { runPlan } from './run-plan';
+import { deadlineOf, runPlan } from './run-plan';
 import type { ChatWorkflowInput, ChatWorkflowResult } from './types';
 import { withBudget } from './with-budget';
 
@@ -22,7 +22,7 @@ export async function chatCompletionWorkflow(input: ChatWorkflowInput): Promise<
     withBudget(input, { kind: 'chat', request: input.request }, () =>
       runPlan(
         input,
-        (attempt, options) => callChat.executeWithOptions(options, [{ requestId: input.requestId, attempt, request: input.request, retry: input.retry }]),
+        (attempt, options) => callChat.executeWithOptions(options, [{ requestId: input.requestId, attempt, request: input.request, retry: input.retry, ...deadlineOf(input) }]),
         progress,
       ),
     ),

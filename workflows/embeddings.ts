@@ -2,7 +2,7 @@ import { proxyActivities } from '@temporalio/workflow';
 import type { ProviderActivities } from '../activities/provider-activities';
 import { RequestKind } from '../temporal/search-attributes';
 import { recordOutcome, type PlanProgress } from './record-outcome';
-import { runPlan } from './run-plan';
+import { deadlineOf, runPlan } from './run-plan';
 import type { EmbeddingsWorkflowInput, EmbeddingsWorkflowResult } from './types';
 import { withBudget } from './with-budget';
 
@@ -15,7 +15,7 @@ export async function embeddingsWorkflow(input: EmbeddingsWorkflowInput): Promis
     withBudget(input, { kind: 'embeddings', request: input.request }, () =>
       runPlan(
         input,
-        (attempt, options) => callEmbeddings.executeWithOptions(options, [{ requestId: input.requestId, attempt, request: input.request, retry: input.retry }]),
+        (attempt, options) => callEmbeddings.executeWithOptions(options, [{ requestId: input.requestId, attempt, request: input.request, retry: input.retry, ...deadlineOf(input) }]),
         progress,
       ),
     ),

@@ -5,3 +5,4 @@ export { releaseExpiredReservationsWorkflow } from './release-expired-reservatio
 export { budgetAlertWorkflow } from './budget-alert';
 export { redeliverBudgetAlertsWorkflow } from './redeliver-budget-alerts';
 export { deleteExpiredRequestBodiesWorkflow } from './delete-expired-request-bodies';
+export { deploymentHealthCheckWorkflow } from './health-check';

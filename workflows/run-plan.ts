@@ -1,12 +1,12 @@
-import { ActivityFailure, ApplicationFailure } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, TimeoutFailure } from '@temporalio/workflow';
 import type { ActivityOptions } from '@temporalio/workflow';
-import { NON_RETRYABLE_FAILURE_TYPES, REQUEST_FATAL_FAILURE_TYPES, isFailureType } from '../errors/failure-types';
+import { FailureType, NON_RETRYABLE_FAILURE_TYPES, REQUEST_FATAL_FAILURE_TYPES, isFailureType } from '../errors/failure-types';
 import type { RouteAttempt } from '../config/route-plan';
 import { deploymentBudgetMs } from './deadlines';
 import type { PlanProgress } from './record-outcome';
 import type { CallResult, ChatWorkflowInput, EmbeddingsWorkflowInput } from './types';
 
-type Planned = Pick<ChatWorkflowInput | EmbeddingsWorkflowInput, 'plan' | 'retry' | 'attemptTimeoutMs'>;
+type Planned = Pick<ChatWorkflowInput | EmbeddingsWorkflowInput, 'plan' | 'retry' | 'attemptTimeoutMs' | 'deadlineAt'>;
 
 /**
  * Tries each deployment of the plan in order. Temporal retries one deployment's activity with
@@ -15,6 +15,13 @@ type Planned = Pick<ChatWorkflowInput | EmbeddingsWorkflowInput, 'plan' | 'retry
  * blame for (auth, not found, unsupported), the next deployment is tried. A failure that is
  * the request's own fault (bad request, context length) ends the plan at once: no other
  * deployment would answer differently.
+ *
+ * With a client deadline (`deadlineAt`), each deployment's bounds are cut to the time left, no
+ * deployment starts after it, and a deployment whose retries the deadline stopped ends the
+ * plan with `RequestTimeout`. `Date.now()` is the workflow's deterministic clock.
+ *
+ * A deployment whose circuit is open fails its activity at once with `CircuitOpen` (decided in
+ * the activity, never here), and the plan moves on.
  *
  * Throws the last upstream failure as a non-retryable ApplicationFailure (its `type` and
  * `details` are what the HTTP layer maps to an OpenAI error). `progress.attempted` counts the
@@ -28,24 +35,57 @@ export async function runPlan<T>(
   let lastFailure: ApplicationFailure | undefined;
   for (let index = 0; index < input.plan.length; index++) {
     const attempt = input.plan[index]!;
+    const leftMs = input.deadlineAt === undefined ? undefined : input.deadlineAt - Date.now();
+    if (leftMs !== undefined && leftMs <= 0) {
+      lastFailure = deadlineFailure();
+      break;
+    }
     progress.attempted = index + 1;
     try {
-      const response = await call(attempt, activityOptionsFor(input, attempt));
+      const response = await call(attempt, activityOptionsFor(input, attempt, leftMs));
       return { response, served: attempt, fallbacks: index };
     } catch (err) {
       lastFailure = toApplicationFailure(err);
+      // Temporal stopped retrying because the (deadline-cut) schedule-to-close bound was reached.
+      if (leftMs !== undefined && leftMs < deploymentBudgetMs(input) && stoppedByScheduleToClose(err)) lastFailure = deadlineFailure();
       if (lastFailure.type && REQUEST_FATAL_FAILURE_TYPES.some((t) => t === lastFailure?.type)) break;
     }
   }
   throw lastFailure ?? ApplicationFailure.nonRetryable('route has no deployments', 'InvalidRequest');
 }
 
-function activityOptionsFor(input: Planned, attempt: RouteAttempt): ActivityOptions {
+/**
+ * The activity's retries ended at its schedule-to-close bound: the server either timed the
+ * activity out there (a `SCHEDULE_TO_CLOSE` timeout) or declined a retry that would start after
+ * it (retry state `TIMEOUT`).
+ */
+function stoppedByScheduleToClose(err: unknown): boolean {
+  if (!(err instanceof ActivityFailure)) return false;
+  return err.retryState === 'TIMEOUT' || (err.cause instanceof TimeoutFailure && err.cause.timeoutType === 'SCHEDULE_TO_CLOSE');
+}
+
+/** The activity input's deadline field: absent without a deadline, so such inputs stay as they were recorded. */
+export function deadlineOf(input: Pick<Planned, 'deadlineAt'>): { deadlineAt?: number } {
+  return input.deadlineAt === undefined ? {} : { deadlineAt: input.deadlineAt };
+}
+
+function deadlineFailure(): ApplicationFailure {
+  return ApplicationFailure.create({
+    message: 'the request did not finish within its x-switchyard-timeout-ms deadline',
+    type: FailureType.RequestTimeout,
+    details: [{ failureType: FailureType.RequestTimeout }],
+    nonRetryable: true,
+  });
+}
+
+/** @param leftMs time until the client's deadline, when there is one: cuts both bounds. */
+function activityOptionsFor(input: Planned, attempt: RouteAttempt, leftMs: number | undefined): ActivityOptions {
+  const budget = deploymentBudgetMs(input);
   return {
     summary: `${attempt.provider} / ${attempt.upstreamModel}`,
-    startToCloseTimeout: input.attemptTimeoutMs,
+    startToCloseTimeout: leftMs === undefined ? input.attemptTimeoutMs : Math.min(input.attemptTimeoutMs, leftMs + 1_000),
     // A bound on the whole deployment, retries included, so one slow deployment cannot eat the request.
-    scheduleToCloseTimeout: deploymentBudgetMs(input),
+    scheduleToCloseTimeout: leftMs === undefined ? budget : Math.min(budget, leftMs),
     retry: {
       maximumAttempts: input.retry.maxAttempts,
       initialInterval: input.retry.initialIntervalMs,

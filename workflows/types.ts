@@ -20,6 +20,11 @@ interface PlannedCall {
   readonly retry: RetrySettings;
   /** Upper bound for one attempt, in ms (the provider's timeout plus a margin). */
   readonly attemptTimeoutMs: number;
+  /**
+   * The client's deadline (`x-switchyard-timeout-ms`), epoch ms; absent without the header.
+   * No attempt or fallback starts after it, and retries stop at it.
+   */
+  readonly deadlineAt?: number;
 }
 
 export interface ChatWorkflowInput extends PlannedCall {
@@ -55,4 +60,6 @@ export interface ProviderCallInput<R> {
   readonly request: R;
   /** The policy Temporal applies; the activity uses it to add jitter to the next delay. */
   readonly retry: RetrySettings;
+  /** The client's deadline, epoch ms: bounds the upstream call. */
+  readonly deadlineAt?: number;
 }

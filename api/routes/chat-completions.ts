@@ -1,10 +1,11 @@
 import type { Request, Response } from 'express';
-import { planRoute } from '../../config/route-plan';
 import type { ChatRequest } from '../../providers/types';
 import type { ClientKey } from '../client-keys';
 import type { ApiDeps } from '../deps';
 import { answerDurably, callerOf } from '../durable-request';
-import { allowedPlan, applyChatPolicy, assertModelAllowed } from '../policies';
+import { applyChatPolicy, assertModelAllowed } from '../policies';
+import { planRequest } from '../plan-request';
+import { requestDeadline } from '../request-deadline';
 import { resolveModel } from '../resolve-model';
 import { streamChat } from '../stream-chat';
 import { chatRequestSchema } from '../validation/chat-request-schema';
@@ -16,21 +17,22 @@ import { validateBody } from '../validation/validate';
  */
 export function chatCompletions(deps: ApiDeps) {
   return async function chatCompletionsHandler(req: Request, res: Response): Promise<void> {
+    const deadlineAt = requestDeadline(req);
     const body = validateBody(chatRequestSchema, req.body) as ChatRequest;
     const route = resolveModel(deps.config, body.model, 'chat');
     res.locals.model = route.name;
     const key = res.locals.key as ClientKey;
     assertModelAllowed(key.policy, route.name);
-    const plan = allowedPlan(key.policy, planRoute(deps.config, route));
+    const plan = planRequest(deps, key, route);
 
     if (body.stream) {
       const request = applyChatPolicy(key.policy, body);
-      await streamChat(deps, req, res, { request, plan, requestId: res.locals.requestId as string, caller: callerOf(key) });
+      await streamChat(deps, req, res, { request, plan, requestId: res.locals.requestId as string, caller: callerOf(key), deadlineAt });
       return;
     }
     const { stream: _stream, stream_options: _streamOptions, ...clientRequest } = body;
     // The idempotency digest is of the client's request; the policy applies after it.
     const request = applyChatPolicy(key.policy, clientRequest as ChatRequest);
-    await answerDurably(deps, req, res, { key, route, plan, call: { kind: 'chat', clientRequest, request } });
+    await answerDurably(deps, req, res, { key, route, plan, deadlineAt, call: { kind: 'chat', clientRequest, request } });
   };
 }

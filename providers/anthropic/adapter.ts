@@ -9,7 +9,7 @@ import type {
   ProviderAdapter,
   ProviderSettings,
 } from '../types';
-import { nodeHttpFetch } from '../node-http-fetch';
+import { createNodeHttpFetch } from '../node-http-fetch';
 import { ResponseDeadline, sdkBackstopTimeoutMs } from '../response-deadline';
 import { badResponse, throwIfAborted, toThrowable, truncatedStream, unsupportedFeature } from '../upstream-failures';
 import { classifyAnthropicError } from './error-map';
@@ -40,16 +40,16 @@ export class AnthropicAdapter implements ProviderAdapter {
         maxRetries: 0,
         logLevel: 'off',
         // Same transport as the openai client: node:http costs a fraction of undici's fetch.
-        fetch: nodeHttpFetch,
+        fetch: createNodeHttpFetch({ connectTimeoutMs: settings.connectTimeoutMs }),
       });
   }
 
   async chat(req: ChatRequest, ctx: CallContext): Promise<ChatCompletion> {
-    const deadline = new ResponseDeadline(this.settings.timeoutMs, ctx.signal);
+    const deadline = new ResponseDeadline(ctx.firstByteTimeoutMs ?? this.settings.timeoutMs, ctx.signal, ctx.totalTimeoutMs);
     try {
       const params = toAnthropicRequest(req, { model: ctx.upstreamModel, provider: this.settings.id });
       const message: unknown = await this.client.messages.create({ ...params, stream: false }, { signal: deadline.signal });
-      deadline.met();
+      deadline.finish();
       if (!isMessage(message)) throw badResponse(this.settings.id, 'the upstream answered with a body that is not a message');
       return fromAnthropicMessage(message);
     } catch (err) {
@@ -58,7 +58,7 @@ export class AnthropicAdapter implements ProviderAdapter {
   }
 
   async *chatStream(req: ChatRequest, ctx: CallContext): AsyncGenerator<ChatCompletionChunk> {
-    const deadline = new ResponseDeadline(this.settings.timeoutMs, ctx.signal);
+    const deadline = new ResponseDeadline(ctx.firstByteTimeoutMs ?? this.settings.timeoutMs, ctx.signal, ctx.totalTimeoutMs);
     try {
       const params = toAnthropicRequest(req, { model: ctx.upstreamModel, provider: this.settings.id });
       const stream = await this.client.messages.create({ ...params, stream: true }, { signal: deadline.signal });
@@ -73,6 +73,8 @@ export class AnthropicAdapter implements ProviderAdapter {
       if (!mapper.done) throw truncatedStream(this.settings.id);
     } catch (err) {
       throw this.toThrowable(err, ctx, deadline);
+    } finally {
+      deadline.finish();
     }
   }
 

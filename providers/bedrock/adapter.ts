@@ -17,6 +17,7 @@ import type {
   ProviderAdapter,
   ProviderSettings,
 } from '../types';
+import { ResponseDeadline } from '../response-deadline';
 import { badResponse, throwIfAborted, toThrowable, truncatedStream } from '../upstream-failures';
 import { parseTitanBody, titanInputs, toEmbeddingResponse, toTitanBody, type TitanEmbedding } from './embed-map';
 import { classifyBedrockError } from './error-map';
@@ -40,12 +41,14 @@ export class BedrockAdapter implements ProviderAdapter {
   }
 
   async chat(req: ChatRequest, ctx: CallContext): Promise<ChatCompletion> {
+    const deadline = callDeadline(ctx, this.settings);
     try {
       const params = toConverseParams(req, { model: ctx.upstreamModel, provider: this.settings.id });
-      const res = await this.client.send(new ConverseCommand(params), { abortSignal: ctx.signal });
+      const res = await this.client.send(new ConverseCommand(params), { abortSignal: deadline?.signal ?? ctx.signal });
+      deadline?.finish();
       return fromConverseResponse(res, { id: completionId(res.$metadata.requestId), model: ctx.upstreamModel, provider: this.settings.id });
     } catch (err) {
-      throw this.toThrowable(err, ctx);
+      throw this.toThrowable(err, ctx, deadline);
     }
   }
 
@@ -53,10 +56,13 @@ export class BedrockAdapter implements ProviderAdapter {
     // Our own controller closes the HTTP/2 stream when the consumer stops early; the caller's
     // signal still aborts it too.
     const local = new AbortController();
-    const signal = ctx.signal ? AbortSignal.any([ctx.signal, local.signal]) : local.signal;
+    const deadline = callDeadline(ctx, this.settings);
+    const outer = deadline?.signal ?? ctx.signal;
+    const signal = outer ? AbortSignal.any([outer, local.signal]) : local.signal;
     try {
       const params = toConverseParams(req, { model: ctx.upstreamModel, provider: this.settings.id });
       const res = await this.client.send(new ConverseStreamCommand(params), { abortSignal: signal });
+      deadline?.met();
       if (!res.stream) throw badResponse(this.settings.id, 'the ConverseStream answer holds no event stream');
       const mapper = new BedrockStreamMapper(this.settings.id, {
         id: completionId(res.$metadata.requestId),
@@ -69,14 +75,16 @@ export class BedrockAdapter implements ProviderAdapter {
       throwIfAborted(ctx.signal);
       if (!mapper.done) throw truncatedStream(this.settings.id);
     } catch (err) {
-      throw this.toThrowable(err, ctx);
+      throw this.toThrowable(err, ctx, deadline);
     } finally {
+      deadline?.finish();
       local.abort();
     }
   }
 
   /** One InvokeModel call per input string, in order (Titan embeds one text per call). */
   async embed(req: EmbeddingRequest, ctx: CallContext): Promise<EmbeddingResponse> {
+    const deadline = callDeadline(ctx, this.settings);
     try {
       const results: TitanEmbedding[] = [];
       for (const text of titanInputs(req, this.settings.id)) {
@@ -87,19 +95,29 @@ export class BedrockAdapter implements ProviderAdapter {
             accept: 'application/json',
             body: toTitanBody(text, req.dimensions),
           }),
-          { abortSignal: ctx.signal },
+          { abortSignal: deadline?.signal ?? ctx.signal },
         );
         results.push(parseTitanBody(res.body, this.settings.id));
       }
+      deadline?.finish();
       return toEmbeddingResponse(results, { model: ctx.upstreamModel, encodingFormat: req.encoding_format });
     } catch (err) {
-      throw this.toThrowable(err, ctx);
+      throw this.toThrowable(err, ctx, deadline);
     }
   }
 
-  private toThrowable(err: unknown, ctx: CallContext): unknown {
-    return toThrowable(err, ctx.signal, (e) => classifyBedrockError(e, this.settings.id));
+  private toThrowable(err: unknown, ctx: CallContext, deadline: ResponseDeadline | undefined): unknown {
+    return deadline?.timeoutError(ctx.signal, this.settings.id) ?? toThrowable(err, ctx.signal, (e) => classifyBedrockError(e, this.settings.id));
   }
+}
+
+/**
+ * A per-call deadline only when the call has its own bounds (a deployment's timeouts or the
+ * client's deadline); otherwise the Smithy handler's `requestTimeout` is the bound, as before.
+ */
+function callDeadline(ctx: CallContext, settings: ProviderSettings): ResponseDeadline | undefined {
+  if (ctx.firstByteTimeoutMs === undefined && ctx.totalTimeoutMs === undefined) return undefined;
+  return new ResponseDeadline(ctx.firstByteTimeoutMs ?? settings.timeoutMs, ctx.signal, ctx.totalTimeoutMs);
 }
 
 /**

@@ -33,10 +33,10 @@ export class OpenAIAdapter implements ProviderAdapter {
   }
 
   async chat(req: ChatRequest, ctx: CallContext): Promise<ChatCompletion> {
-    const deadline = new ResponseDeadline(this.settings.timeoutMs, ctx.signal);
+    const deadline = new ResponseDeadline(ctx.firstByteTimeoutMs ?? this.settings.timeoutMs, ctx.signal, ctx.totalTimeoutMs);
     try {
       const res: unknown = await this.client.chat.completions.create(toOpenAIChatParams(req, ctx.upstreamModel), requestOptions(ctx, deadline));
-      deadline.met();
+      deadline.finish();
       return checkChatCompletion(res, this.settings.id);
     } catch (err) {
       throw this.toThrowable(err, ctx, deadline);
@@ -44,7 +44,7 @@ export class OpenAIAdapter implements ProviderAdapter {
   }
 
   async *chatStream(req: ChatRequest, ctx: CallContext): AsyncGenerator<ChatCompletionChunk> {
-    const deadline = new ResponseDeadline(this.settings.timeoutMs, ctx.signal);
+    const deadline = new ResponseDeadline(ctx.firstByteTimeoutMs ?? this.settings.timeoutMs, ctx.signal, ctx.totalTimeoutMs);
     try {
       // The SDK builds, authenticates and sends the request and throws its APIError for a non-2xx
       // answer; the body is decoded here, much cheaper than by the SDK's Stream (see stream-map.ts).
@@ -81,14 +81,16 @@ export class OpenAIAdapter implements ProviderAdapter {
       if (!finished) throw truncatedStream(this.settings.id);
     } catch (err) {
       throw this.toThrowable(err, ctx, deadline);
+    } finally {
+      deadline.finish();
     }
   }
 
   async embed(req: EmbeddingRequest, ctx: CallContext): Promise<EmbeddingResponse> {
-    const deadline = new ResponseDeadline(this.settings.timeoutMs, ctx.signal);
+    const deadline = new ResponseDeadline(ctx.firstByteTimeoutMs ?? this.settings.timeoutMs, ctx.signal, ctx.totalTimeoutMs);
     try {
       const res: unknown = await this.client.embeddings.create(toOpenAIEmbeddingParams(req, ctx.upstreamModel), requestOptions(ctx, deadline));
-      deadline.met();
+      deadline.finish();
       return checkEmbeddingResponse(res, this.settings.id);
     } catch (err) {
       throw this.toThrowable(err, ctx, deadline);

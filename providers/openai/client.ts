@@ -1,5 +1,5 @@
 import OpenAI, { AzureOpenAI } from 'openai';
-import { nodeHttpFetch } from '../node-http-fetch';
+import { createNodeHttpFetch } from '../node-http-fetch';
 import { sdkBackstopTimeoutMs } from '../response-deadline';
 import { ProviderKind, type ProviderSettings } from '../types';
 
@@ -23,7 +23,7 @@ export function buildOpenAIClient(settings: ProviderSettings): OpenAI {
     timeout: sdkBackstopTimeoutMs(settings.timeoutMs),
     maxRetries: 0,
     logLevel: 'off' as const,
-    fetch: nodeHttpFetch,
+    fetch: createNodeHttpFetch({ connectTimeoutMs: settings.connectTimeoutMs }),
   };
   if (settings.kind === ProviderKind.Azure) {
     return new AzureOpenAI({ ...common, apiVersion: settings.apiVersion, ...azureLocation(settings.baseURL) });

@@ -21,7 +21,7 @@ const HOST = '127.0.0.1';
  * Anthropic `baseURL: url`; Bedrock `endpoint: url`.
  */
 export async function startFakeUpstream(opts: StartFakeUpstreamOptions = {}): Promise<FakeUpstream> {
-  const state: HandlerState = { record: opts.record ?? true, requests: [], ledger: new FaultLedger() };
+  const state: HandlerState = { record: opts.record ?? true, requests: [], ledger: new FaultLedger(), delayMs: opts.delayMs };
   const serve = (req: IncomingRequest, reply: Reply): void => {
     handleRequest(req, reply, state).catch(() => {
       // A fault in the fake itself: fail loudly rather than leave the client hanging.

@@ -26,6 +26,8 @@ export interface HandlerState {
   record: boolean;
   requests: RecordedRequest[];
   ledger: FaultLedger;
+  /** Extra wait before every answer, ms. */
+  delayMs?: number;
 }
 
 /** True when any credential the SDKs send equals `bad-key` (Bearer, x-api-key, api-key, SigV4). */
@@ -85,7 +87,8 @@ export async function handleRequest(req: IncomingRequest, res: Reply, state: Han
     return;
   }
   const directives = parseDirectives(view.lastUserText);
-  if (directives.delayMs > 0 && !(await waitUnlessClosed(res, directives.delayMs))) return;
+  const delayMs = directives.delayMs + (state.delayMs ?? 0);
+  if (delayMs > 0 && !(await waitUnlessClosed(res, delayMs))) return;
   if (directives.fault !== undefined && (await applyFault(directives.fault, directives.tool, dialect, view, res, state))) return;
   answer(res, dialect, view, directives.tool, 'end', directives.gapMs);
 }

@@ -49,6 +49,8 @@ export interface StartFakeUpstreamOptions {
   port?: number;
   /** Record requests; default true. Benchmarks pass false to keep memory flat. */
   record?: boolean;
+  /** Extra wait before every answer, ms (added to `#delay`); default 0. Makes one whole upstream slow. */
+  delayMs?: number;
 }
 
 /** What a chat request asks for, independent of dialect. */

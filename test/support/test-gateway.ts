@@ -89,6 +89,10 @@ export function testConfigFor(fakeUrl: string, overrides: Record<string, unknown
     },
     retry: { max_attempts: 3, initial_interval_ms: 50, backoff_coefficient: 2, max_interval_ms: 500 },
     limits: { max_body_bytes: 64 * 1024 },
+    // Off unless a test turns them on: every test file shares one database, and faults injected
+    // on the shared deployments would otherwise open circuits for the tests that follow.
+    circuit_breaker: { enabled: false },
+    health_checks: { enabled: false },
     ...overrides,
   };
   return parseConfig(raw, { FAKE_KEY: 'fake-upstream-key', FAKE_BAD_KEY: 'bad-key' }, 'test config');

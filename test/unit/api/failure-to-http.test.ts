@@ -22,8 +22,24 @@ describe('upstream failure → HTTP', () => {
       expect({ status: http.status, code: http.code }).toEqual({ status, code });
       expect(http.toBody().error.message).toBe('upstream p1: boom');
     }
-    // The two gateway refusals are mapped by failureToHttp (below).
-    expect(Object.keys(FailureType)).toHaveLength(cases.length + 2);
+    // The circuit and deadline failures are checked below; the two gateway refusals are mapped by failureToHttp (below).
+    expect(Object.keys(FailureType)).toHaveLength(cases.length + 4);
+  });
+
+  it('maps an open circuit to 503 circuit_open (with Retry-After) and a passed client deadline to 504 request_timeout', () => {
+    const open = upstreamFailureToHttp('CircuitOpen', 'the circuit breaker of p1/m is open', { provider: 'p1', retryAfterMs: 2500 });
+    expect({ status: open.status, code: open.code, type: open.type, headers: open.headers }).toEqual({
+      status: 503,
+      code: 'circuit_open',
+      type: 'api_error',
+      headers: { 'retry-after': '3' },
+    });
+    const late = failureToHttp('RequestTimeout', 'the request did not finish within its deadline');
+    expect({ status: late.status, code: late.code, message: late.toBody().error.message }).toEqual({
+      status: 504,
+      code: 'request_timeout',
+      message: 'the request did not finish within its deadline',
+    });
   });
 
   it('turns Retry-After milliseconds into whole seconds', () => {

@@ -29,8 +29,8 @@ describe('config', () => {
     expect(config.providers.get('claude')).toMatchObject({ kind: 'anthropic', apiKey: 'k2', baseURL: undefined });
     expect(config.providers.get('aws')).toMatchObject({ kind: 'bedrock', region: 'eu-west-1', apiKey: undefined });
     expect(config.models.get('b')!.deployments).toEqual([
-      { provider: 'claude', upstreamModel: 'claude-x', weight: 2, priority: 0 },
-      { provider: 'aws', upstreamModel: 'y', weight: 1, priority: 1 },
+      { provider: 'claude', upstreamModel: 'claude-x', weight: 2, priority: 0, id: 'claude/claude-x', timeouts: {} },
+      { provider: 'aws', upstreamModel: 'y', weight: 1, priority: 1, id: 'aws/y', timeouts: {} },
     ]);
     expect(config.retry).toEqual({ maxAttempts: 3, initialIntervalMs: 500, backoffCoefficient: 2, maxIntervalMs: 10_000 });
     expect(Object.isFrozen(config)).toBe(true);
