@@ -6,6 +6,7 @@ import type { ProviderRegistry } from '../providers/registry';
 import type { GatewayMetrics } from '../observability/metrics';
 import type { Logger } from '../observability/logger';
 import type { RateLimiter } from '../ratelimit/rate-limiter';
+import type { SecretBox } from '../secrets/secret-box';
 import type { ClientKeys } from './client-keys';
 
 /** What the HTTP layer is built from; created once by the entry point. */
@@ -23,4 +24,6 @@ export interface ApiDeps {
   readonly adminToken: string | undefined;
   /** Starts budget alert deliveries after a stream's settlement; unset = the alert sweeper delivers. */
   readonly budgetAlerts?: BudgetAlertNotifier;
+  /** Seals and opens secrets at rest under the master key; unset = no master key configured. */
+  readonly secretBox?: SecretBox;
 }

@@ -20,6 +20,7 @@ import { temporalAlertNotifier } from '../temporal/budget-alert-notifier';
 import { ensureBudgetSweeperSchedule } from '../temporal/budget-sweeper';
 import { connectTemporal, type TemporalSettings } from '../temporal/connect';
 import { ensureSearchAttributes } from '../temporal/ensure-search-attributes';
+import { SecretBox } from '../secrets/secret-box';
 import { createInteractiveWorker } from '../worker/create-worker';
 
 export interface GatewayOptions {
@@ -39,6 +40,8 @@ export interface GatewayOptions {
   readonly workflowBundle?: WorkflowBundleOption;
   /** Seed price list (YAML); default: the committed prices/prices.yaml. */
   readonly pricesFile?: string;
+  /** Master key (32 bytes) sealing secrets at rest; unset = stored secrets are refused. */
+  readonly masterKey?: Buffer;
 }
 
 export interface RunningGateway {
@@ -72,6 +75,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   const { connection, client } = await connectTemporal(opts.temporal);
   await checkSearchAttributes(connection, opts);
   const budgetAlerts = temporalAlertNotifier(client, opts.logger);
+  const secretBox = opts.masterKey ? new SecretBox(opts.masterKey) : undefined;
   const metrics = createMetrics();
   const providers = new ProviderRegistry(opts.config);
   const missing = providers.unconfigured();
@@ -117,6 +121,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       rateLimiter,
       adminToken: opts.adminToken,
       budgetAlerts,
+      secretBox,
     });
     const host = opts.host ?? '127.0.0.1';
     server = await new Promise<Server>((resolve, reject) => {

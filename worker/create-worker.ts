@@ -3,6 +3,7 @@ import { Worker, type NativeConnection, type WorkflowBundleOption } from '@tempo
 import type { Pool } from 'pg';
 import { createBudgetAlertActivities } from '../activities/budget-alert-activities';
 import { createBudgetActivities } from '../activities/budget-activities';
+import { createKeyRotationActivities } from '../activities/key-rotation-activities';
 import { createProviderActivities } from '../activities/provider-activities';
 import type { BudgetAlertNotifier } from '../budget/alert-types';
 import { adapterOutputCaps } from '../budget/output-caps';
@@ -49,6 +50,7 @@ export async function createInteractiveWorker(opts: {
       ...createProviderActivities({ providers: opts.providers, metrics: opts.metrics }),
       ...budget,
       ...createBudgetAlertActivities({ pool: opts.pool }),
+      ...createKeyRotationActivities({ pool: opts.pool }),
     },
     // Provider calls are I/O-bound: many may wait on upstreams at once.
     maxConcurrentActivityTaskExecutions: 500,

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import OpenAI from 'openai';
 import { Runtime, DefaultLogger, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { parseConfig } from '../../config/load-config';
@@ -89,6 +90,7 @@ export async function startTestGateway(
     keyCacheTtlMs: opts.keyCacheTtlMs,
     logger: createLogger({ level: 'silent' }),
     workflowBundle: await workflowBundle(),
+    masterKey: randomBytes(32),
   });
   const issued = await issueKey(gateway.pool, { name: 'test key' });
   const url = gateway.url!;
