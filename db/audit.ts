@@ -2,7 +2,16 @@ import type { Pool } from 'pg';
 import type { Queryable } from './queryable';
 
 /** What an audit row is about. */
-export const AuditEntity = { Tenant: 'tenant', Team: 'team', Key: 'key', Budget: 'budget', Price: 'price', BudgetAlert: 'budget_alert', KeyRotation: 'key_rotation', Credential: 'credential' } as const;
+export const AuditEntity = {
+  Tenant: 'tenant',
+  Team: 'team',
+  Key: 'key',
+  Budget: 'budget',
+  Price: 'price',
+  BudgetAlert: 'budget_alert',
+  KeyRotation: 'key_rotation',
+  Credential: 'credential',
+} as const;
 export type AuditEntity = (typeof AuditEntity)[keyof typeof AuditEntity];
 
 /** One change to write: `before` is null for a creation, `after` null for a deletion. */

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Pool } from 'pg';
-import { KeyRotationState, type RotationTrigger } from '../rotation/key-rotation-types';
+import { type KeyRotationState, type RotationTrigger } from '../rotation/key-rotation-types';
 import type { Queryable } from './queryable';
 
 /** One rotation as stored in `key_rotations`. Never holds a secret in clear. */

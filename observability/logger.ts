@@ -1,4 +1,4 @@
-import pino, { type Logger } from 'pino';
+import pino, { type DestinationStream, type Logger } from 'pino';
 
 export type { Logger };
 
@@ -6,8 +6,9 @@ export type { Logger };
  * Structured JSON logs. Anything that could carry a secret or prompt text is redacted by path,
  * as a second line of defence: call sites log ids, models, statuses and timings only.
  */
-export function createLogger(opts: { level?: string; name?: string } = {}): Logger {
-  return pino({
+/** `destination`: where lines go (default stdout); tests pass one to read the logs back. */
+export function createLogger(opts: { level?: string; name?: string; destination?: DestinationStream } = {}): Logger {
+  const options: pino.LoggerOptions = {
     name: opts.name ?? 'switchyard',
     level: opts.level ?? process.env.LOG_LEVEL ?? 'info',
     redact: {
@@ -28,5 +29,6 @@ export function createLogger(opts: { level?: string; name?: string } = {}): Logg
       ],
       censor: '[redacted]',
     },
-  });
+  };
+  return opts.destination ? pino(options, opts.destination) : pino(options);
 }

@@ -2,13 +2,7 @@ import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { inTransaction } from '../../db/ledger/transaction';
 import { getKeyRotation, listKeyRotations, takeSealedSecret, type KeyRotation } from '../../db/key-rotations';
-import {
-  beginKeyRotation,
-  cancelKeyRotation,
-  KeyRotationError,
-  KeyRotationErrorCode,
-  rotationBody,
-} from '../../rotation/key-rotation';
+import { beginKeyRotation, cancelKeyRotation, KeyRotationError, KeyRotationErrorCode, rotationBody } from '../../rotation/key-rotation';
 import { DEFAULT_GRACE_PERIOD_SECONDS, KeyRotationState, ROTATION_SYSTEM_ACTOR, RotationTrigger } from '../../rotation/key-rotation-types';
 import { cancelKeyRotationUpdate, finishKeyRotationUpdate } from '../../temporal/key-rotation-messages';
 import { startKeyRotationWorkflow } from '../../temporal/key-rotation-starter';
@@ -21,9 +15,7 @@ import { keyBody } from './admin-keys';
 /** Longest grace period accepted: 90 days. */
 const MAX_GRACE_SECONDS = 90 * 86_400;
 
-const rotateSchema = z
-  .object({ grace_period_seconds: z.number().int().min(0).max(MAX_GRACE_SECONDS).default(DEFAULT_GRACE_PERIOD_SECONDS) })
-  .strict();
+const rotateSchema = z.object({ grace_period_seconds: z.number().int().min(0).max(MAX_GRACE_SECONDS).default(DEFAULT_GRACE_PERIOD_SECONDS) }).strict();
 
 const listQuerySchema = z
   .object({

@@ -3,7 +3,7 @@ import OpenAI from 'openai';
 import { Runtime, DefaultLogger, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { parseConfig } from '../../config/load-config';
 import { issueKey } from '../../db/keys';
-import { createLogger } from '../../observability/logger';
+import { createLogger, type Logger } from '../../observability/logger';
 import { startGateway, type RunningGateway } from '../../server/start-gateway';
 import { WORKFLOWS_PATH } from '../../worker/create-worker';
 import { startFakeUpstream, type FakeUpstream } from '../fakes';
@@ -70,7 +70,7 @@ export function testConfigFor(fakeUrl: string, overrides: Record<string, unknown
 
 /** Starts a fake upstream and a gateway (api + worker) against the run's Temporal and Postgres. */
 export async function startTestGateway(
-  opts: { adminToken?: string | null; keyCacheTtlMs?: number; configOverrides?: Record<string, unknown> } = {},
+  opts: { adminToken?: string | null; keyCacheTtlMs?: number; configOverrides?: Record<string, unknown>; logger?: Logger } = {},
 ): Promise<TestGateway> {
   if (!runtimeInstalled) {
     Runtime.install({ logger: new DefaultLogger('WARN') });
@@ -88,7 +88,7 @@ export async function startTestGateway(
     port: 0,
     adminToken: opts.adminToken === null ? undefined : (opts.adminToken ?? ADMIN_TOKEN),
     keyCacheTtlMs: opts.keyCacheTtlMs,
-    logger: createLogger({ level: 'silent' }),
+    logger: opts.logger ?? createLogger({ level: 'silent' }),
     workflowBundle: await workflowBundle(),
     masterKey: randomBytes(32),
   });
