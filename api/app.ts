@@ -10,6 +10,7 @@ import { requestId } from './middleware/request-id';
 import { listBudgetAlertsRoute, putAlertWebhookRoute } from './routes/admin-alerts';
 import { createBudgetRoute, deleteBudgetRoute, getBudgetRoute, listBudgetsRoute, updateBudgetRoute } from './routes/admin-budgets';
 import { auditRoute } from './routes/admin-audit';
+import { createCredentialRoute, deleteCredentialRoute, getCredentialRoute, listCredentialsRoute, rotateCredentialRoute } from './routes/admin-credentials';
 import { createKey, deleteKey, getKeyRoute, listKeysRoute, patchKeyRoute } from './routes/admin-keys';
 import {
   cancelRotationRoute,
@@ -82,6 +83,11 @@ export function createApp(deps: ApiDeps): Express {
   route('post', '/admin/rotations/:id/cancel', admin, cancelRotationRoute(deps));
   route('post', '/admin/rotations/:id/finish', admin, finishRotationRoute(deps));
   route('get', '/admin/rotations/:id/secret', admin, revealRotationSecretRoute(deps));
+  route('post', '/admin/credentials', admin, json, createCredentialRoute(deps));
+  route('get', '/admin/credentials', admin, listCredentialsRoute(deps));
+  route('get', '/admin/credentials/:id', admin, getCredentialRoute(deps));
+  route('delete', '/admin/credentials/:id', admin, deleteCredentialRoute(deps));
+  route('post', '/admin/credentials/:id/rotate', admin, json, rotateCredentialRoute(deps));
   route('get', '/admin/audit', admin, auditRoute(deps));
   route('post', '/admin/budgets', admin, json, createBudgetRoute(deps));
   route('get', '/admin/budgets', admin, listBudgetsRoute(deps));

@@ -92,6 +92,7 @@ function resolveProvider(id: string, p: FileConfig['providers'][string], env: En
     kind: p.type,
     baseURL,
     apiKey: keyEnv ? nonEmpty(env[keyEnv]) : undefined,
+    credentialId: p.credential,
     apiVersion: p.type === 'azure' ? (p.api_version ?? nonEmpty(env.OPENAI_API_VERSION) ?? '2024-10-21') : undefined,
     region: p.type === 'bedrock' ? (p.region ?? nonEmpty(env.AWS_REGION) ?? nonEmpty(env.AWS_DEFAULT_REGION) ?? 'us-east-1') : undefined,
     timeoutMs: p.timeout_ms ?? 60_000,

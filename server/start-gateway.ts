@@ -20,6 +20,7 @@ import { temporalAlertNotifier } from '../temporal/budget-alert-notifier';
 import { ensureBudgetSweeperSchedule } from '../temporal/budget-sweeper';
 import { connectTemporal, type TemporalSettings } from '../temporal/connect';
 import { ensureSearchAttributes } from '../temporal/ensure-search-attributes';
+import { CredentialResolver } from '../secrets/credential-resolver';
 import { SecretBox } from '../secrets/secret-box';
 import { createInteractiveWorker } from '../worker/create-worker';
 
@@ -42,6 +43,8 @@ export interface GatewayOptions {
   readonly pricesFile?: string;
   /** Master key (32 bytes) sealing secrets at rest; unset = stored secrets are refused. */
   readonly masterKey?: Buffer;
+  /** How long a resolved provider credential is cached, in ms (default 2000). */
+  readonly credentialCacheTtlMs?: number;
 }
 
 export interface RunningGateway {
@@ -77,7 +80,8 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   const budgetAlerts = temporalAlertNotifier(client, opts.logger);
   const secretBox = opts.masterKey ? new SecretBox(opts.masterKey) : undefined;
   const metrics = createMetrics();
-  const providers = new ProviderRegistry(opts.config);
+  const credentials = new CredentialResolver({ pool, box: secretBox }, opts.credentialCacheTtlMs);
+  const providers = new ProviderRegistry(opts.config, { credentials });
   const missing = providers.unconfigured();
   if (missing.length) opts.logger.warn({ providers: missing }, 'providers without an API key: their calls fail over to other deployments');
 

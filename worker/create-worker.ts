@@ -3,6 +3,7 @@ import { Worker, type NativeConnection, type WorkflowBundleOption } from '@tempo
 import type { Pool } from 'pg';
 import { createBudgetAlertActivities } from '../activities/budget-alert-activities';
 import { createBudgetActivities } from '../activities/budget-activities';
+import { createCredentialRotationActivities } from '../activities/credential-rotation-activities';
 import { createKeyRotationActivities } from '../activities/key-rotation-activities';
 import { createProviderActivities } from '../activities/provider-activities';
 import type { BudgetAlertNotifier } from '../budget/alert-types';
@@ -51,6 +52,7 @@ export async function createInteractiveWorker(opts: {
       ...budget,
       ...createBudgetAlertActivities({ pool: opts.pool }),
       ...createKeyRotationActivities({ pool: opts.pool }),
+      ...createCredentialRotationActivities({ pool: opts.pool }),
     },
     // Provider calls are I/O-bound: many may wait on upstreams at once.
     maxConcurrentActivityTaskExecutions: 500,

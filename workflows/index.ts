@@ -5,3 +5,4 @@ export { releaseExpiredReservationsWorkflow } from './release-expired-reservatio
 export { budgetAlertWorkflow } from './budget-alert';
 export { redeliverBudgetAlertsWorkflow } from './redeliver-budget-alerts';
 export { keyRotationWorkflow } from './key-rotation';
+export { credentialRotationWorkflow } from './credential-rotation';
