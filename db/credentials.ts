@@ -192,7 +192,7 @@ export async function insertCredentialRotation(
 ): Promise<CredentialRotation> {
   const { rows } = await db.query<CredentialRotation>(
     `INSERT INTO credential_rotations (id, credential_id, from_version, to_version, state, grace_period_seconds, ends_at, workflow_id)
-     VALUES ($1, $2, $3, $4, 'grace', $5, now() + make_interval(secs => $5), $6) RETURNING ${ROTATION_COLUMNS}`,
+     VALUES ($1, $2, $3, $4, 'grace', $5::integer, now() + make_interval(secs => $5::integer), $6) RETURNING ${ROTATION_COLUMNS}`,
     [r.id, r.credentialId, r.fromVersion, r.toVersion, r.graceSeconds, r.workflowId],
   );
   return rows[0]!;
