@@ -5,7 +5,7 @@
  */
 import { Runtime, DefaultLogger } from '@temporalio/worker';
 import { startGateway } from '../server/start-gateway';
-import { loadSettings, onShutdown, requireAdminToken, say } from './common';
+import { loadSettings, masterKeyFrom, onShutdown, requireAdminToken, say } from './common';
 
 async function main(): Promise<void> {
   const { env, config, logger } = loadSettings();
@@ -22,6 +22,7 @@ async function main(): Promise<void> {
     adminToken: env.SWITCHYARD_ADMIN_TOKEN,
     keyCacheTtlMs: env.SWITCHYARD_KEY_CACHE_TTL_MS,
     pricesFile: env.SWITCHYARD_PRICES_FILE,
+    masterKey: masterKeyFrom(env),
     logger,
   });
   say(`API listening on ${gateway.url}`);

@@ -10,13 +10,15 @@ import { migrate } from '../db/migrate';
 import { startEmbeddedInfra } from '../server/embedded-infra';
 import { ensureDevCredentials } from '../server/first-run-credentials';
 import { startGateway } from '../server/start-gateway';
-import { PROJECT_ROOT, loadSettings, onShutdown, requireAdminToken, say } from './common';
+import { PROJECT_ROOT, loadSettings, masterKeyFrom, onShutdown, requireAdminToken, say } from './common';
 
 async function main(): Promise<void> {
   const { env, config, logger } = loadSettings();
   if (env.DATABASE_URL) requireAdminToken(env, 'when DATABASE_URL names an existing Postgres');
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const dataDir = path.resolve(PROJECT_ROOT, env.SWITCHYARD_DATA_DIR);
+  // Embedded default: a master key is created once under the data folder (mode 0600).
+  const masterKey = masterKeyFrom(env, env.DATABASE_URL ? undefined : path.join(dataDir, 'master-key'));
   const infra = await startEmbeddedInfra({
     dataDir,
     projectRoot: PROJECT_ROOT,
@@ -50,6 +52,7 @@ async function main(): Promise<void> {
       adminToken,
       keyCacheTtlMs: env.SWITCHYARD_KEY_CACHE_TTL_MS,
       pricesFile: env.SWITCHYARD_PRICES_FILE,
+      masterKey,
       logger,
     });
     const lines = [

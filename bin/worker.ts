@@ -1,7 +1,7 @@
 /** `npm run worker`: polls the task queues against an existing Temporal cluster and Postgres. */
 import { Runtime, DefaultLogger } from '@temporalio/worker';
 import { startGateway } from '../server/start-gateway';
-import { loadSettings, onShutdown, say } from './common';
+import { loadSettings, masterKeyFrom, onShutdown, say } from './common';
 
 async function main(): Promise<void> {
   const { env, config, logger } = loadSettings();
@@ -13,6 +13,7 @@ async function main(): Promise<void> {
     temporal: { address: env.TEMPORAL_ADDRESS, namespace: env.TEMPORAL_NAMESPACE, apiKey: env.TEMPORAL_API_KEY, tls: env.TEMPORAL_TLS },
     roles: { api: false, worker: true },
     pricesFile: env.SWITCHYARD_PRICES_FILE,
+    masterKey: masterKeyFrom(env),
     logger,
   });
   say('worker polling');
