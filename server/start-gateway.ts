@@ -18,6 +18,7 @@ import { RateLimiter } from '../ratelimit/rate-limiter';
 import { ensureBudgetAlertSweeperSchedule } from '../temporal/budget-alert-sweeper';
 import { temporalAlertNotifier } from '../temporal/budget-alert-notifier';
 import { ensureBudgetSweeperSchedule } from '../temporal/budget-sweeper';
+import { ensureKeyRotationSchedule } from '../temporal/key-rotation-schedule';
 import { connectTemporal, type TemporalSettings } from '../temporal/connect';
 import { ensureSearchAttributes } from '../temporal/ensure-search-attributes';
 import { CredentialResolver } from '../secrets/credential-resolver';
@@ -97,6 +98,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       metrics,
       workflowBundle: opts.workflowBundle,
       budgetAlerts,
+      secretBox,
     });
     await ensureSweeper(client, opts);
     workerRun = worker.run().catch((err: unknown) => {
@@ -173,6 +175,12 @@ async function ensureSweeper(client: Client, opts: GatewayOptions): Promise<void
     if ((await ensureBudgetAlertSweeperSchedule(client)) === 'created') opts.logger.info('created the budget alert sweeper Schedule');
   } catch (err) {
     opts.logger.error({ err: err instanceof Error ? err.message : String(err) }, 'could not create the budget alert sweeper Schedule');
+  }
+  // Without it, keys with max_age_seconds are not rotated automatically (admins still can).
+  try {
+    if ((await ensureKeyRotationSchedule(client)) === 'created') opts.logger.info('created the key rotation Schedule');
+  } catch (err) {
+    opts.logger.error({ err: err instanceof Error ? err.message : String(err) }, 'could not create the key rotation Schedule');
   }
 }
 

@@ -11,6 +11,7 @@ import { adapterOutputCaps } from '../budget/output-caps';
 import { PriceCache } from '../prices/price-cache';
 import type { ProviderRegistry } from '../providers/registry';
 import type { GatewayMetrics } from '../observability/metrics';
+import type { SecretBox } from '../secrets/secret-box';
 import { TaskQueue } from '../temporal/task-queues';
 
 /** Where the workflow bundle's entry point lives (works from the sources and from dist/). */
@@ -35,6 +36,8 @@ export async function createInteractiveWorker(opts: {
   metrics?: GatewayMetrics;
   workflowBundle?: WorkflowBundleOption;
   budgetAlerts?: BudgetAlertNotifier;
+  /** Seals scheduled rotations' new keys; without it scheduled rotations fail (and retry). */
+  secretBox?: SecretBox;
 }): Promise<Worker> {
   const budget = createBudgetActivities({
     pool: opts.pool,
@@ -51,7 +54,7 @@ export async function createInteractiveWorker(opts: {
       ...createProviderActivities({ providers: opts.providers, metrics: opts.metrics }),
       ...budget,
       ...createBudgetAlertActivities({ pool: opts.pool }),
-      ...createKeyRotationActivities({ pool: opts.pool }),
+      ...createKeyRotationActivities({ pool: opts.pool, box: opts.secretBox }),
       ...createCredentialRotationActivities({ pool: opts.pool }),
     },
     // Provider calls are I/O-bound: many may wait on upstreams at once.

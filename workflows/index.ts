@@ -6,3 +6,4 @@ export { budgetAlertWorkflow } from './budget-alert';
 export { redeliverBudgetAlertsWorkflow } from './redeliver-budget-alerts';
 export { keyRotationWorkflow } from './key-rotation';
 export { credentialRotationWorkflow } from './credential-rotation';
+export { scheduledKeyRotationsWorkflow } from './scheduled-key-rotations';

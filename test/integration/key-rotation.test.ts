@@ -1,12 +1,16 @@
+import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { Pool } from 'pg';
 import { createBudget } from '../../db/ledger';
 import { startGateway, type RunningGateway } from '../../server/start-gateway';
 import { keyRotationWorkflowId } from '../../temporal/key-rotation-messages';
+import { KEY_ROTATION_SCHEDULE_ID, KEY_ROTATION_SCHEDULE_WORKFLOW } from '../../temporal/key-rotation-schedule';
+import { TaskQueue } from '../../temporal/task-queues';
 import { startFakeUpstream, type FakeUpstream } from '../fakes';
 import { expectLedgerBalanced, newAccount, type TestAccount } from '../support/accounts';
 import { capturingLogger, waitUntil } from '../support/log-capture';
 import { ADMIN_TOKEN, startTestGateway, testConfigFor, workflowBundle, type TestGateway } from '../support/test-gateway';
-import { randomBytes } from 'node:crypto';
 
 interface RotationBody {
   id: string;
@@ -15,6 +19,8 @@ interface RotationBody {
   status: string;
   sunset_at: number;
   workflow_id: string;
+  trigger?: string;
+  secret_available?: boolean;
   new_key?: { id: string; key: string; status: string; budget_key_id: string };
 }
 
@@ -183,6 +189,57 @@ describe('client key rotation', () => {
     expect(Number(shown.current_period.spent_usd)).toBeCloseTo(total, 9);
     expect(total).toBeGreaterThan(0);
     await admin(gw.url, 'POST', `/admin/rotations/${r.id}/finish`);
+  });
+
+  it('the Schedule rotates a key past its max age, tells the webhook its id and reveals the new key once', async () => {
+    const calls: Array<Record<string, unknown>> = [];
+    const receiver = http.createServer((req, res) => {
+      let raw = '';
+      req.on('data', (c: Buffer) => (raw += c.toString()));
+      req.on('end', () => {
+        calls.push(JSON.parse(raw) as Record<string, unknown>);
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    try {
+      const a = await account();
+      const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+      expect((await admin(gw.url, 'PUT', `/admin/tenants/${a.tenantId}/alert-webhook`, { url })).status).toBe(200);
+      expect((await admin(gw.url, 'PATCH', `/admin/keys/${a.keyId}`, { max_age_seconds: 3600 })).status).toBe(200);
+      await pool.query(`UPDATE api_keys SET created_at = now() - interval '2 hours' WHERE id = $1`, [a.keyId]);
+      // The Schedule exists; a run of its workflow is triggered directly rather than waited for.
+      await gw.gateway.client.schedule.getHandle(KEY_ROTATION_SCHEDULE_ID).describe();
+      const started = await gw.gateway.client.workflow.execute<() => Promise<string[]>>(KEY_ROTATION_SCHEDULE_WORKFLOW, {
+        taskQueue: TaskQueue.Interactive,
+        workflowId: `test-scheduled-rotation-${randomBytes(4).toString('hex')}`,
+      });
+      const list = await json<{ data: RotationBody[] }>(await admin(gw.url, 'GET', `/admin/rotations?key_id=${a.keyId}`), 200);
+      expect(list.data).toHaveLength(1);
+      const r = list.data[0]!;
+      expect(started).toContain(r.id);
+      expect(r).toMatchObject({ trigger: 'schedule', status: 'grace', secret_available: true });
+      expect(calls).toEqual([expect.objectContaining({ object: 'key.rotated', id: r.id, key_id: a.keyId, new_key_id: r.new_key_id })]);
+
+      const reveal = await json<{ key: string; key_id: string }>(await admin(gw.url, 'GET', `/admin/rotations/${r.id}/secret`), 200);
+      secrets.push(reveal.key);
+      expect(reveal.key_id).toBe(r.new_key_id);
+      expect(JSON.stringify(calls)).not.toContain(reveal.key);
+      expect((await admin(gw.url, 'GET', `/admin/rotations/${r.id}/secret`)).status).toBe(410);
+      const { rows } = await pool.query('SELECT 1 FROM key_rotations WHERE id = $1 AND sealed_secret IS NOT NULL', [r.id]);
+      expect(rows).toHaveLength(0);
+      expect((await chat(gw.url, reveal.key)).status).toBe(200);
+      expect((await chat(gw.url, a.key)).headers.get('sunset')).not.toBeNull();
+      // A second run finds nothing to do for this key.
+      const again = await gw.gateway.client.workflow.execute<() => Promise<string[]>>(KEY_ROTATION_SCHEDULE_WORKFLOW, {
+        taskQueue: TaskQueue.Interactive,
+        workflowId: `test-scheduled-rotation-${randomBytes(4).toString('hex')}`,
+      });
+      expect(again).not.toContain(r.id);
+      await admin(gw.url, 'POST', `/admin/rotations/${r.id}/finish`);
+    } finally {
+      await new Promise<void>((resolve) => receiver.close(() => resolve()));
+    }
   });
 
   it('refuses bad input with OpenAI-style errors', async () => {
