@@ -52,6 +52,9 @@ export function parseConfig(raw: unknown, env: Env, source = 'config'): GatewayC
   const file = parsed.data;
   const providers = new Map<string, ProviderSettings>();
   for (const [id, p] of Object.entries(file.providers)) {
+    // Bedrock signs with the AWS credential chain, not an API key a credential could hold.
+    if (p.credential && p.type === 'bedrock')
+      throw new ConfigError(`${source}: providers.${id}.credential: not supported for bedrock (it uses the AWS credential chain)`);
     providers.set(id, Object.freeze(resolveProvider(id, p, env)));
   }
   const models = new Map<string, ModelRoute>();
