@@ -15,7 +15,16 @@ import { getBodyLoggingRoute, listRequestBodiesRoute, putBodyLoggingRoute } from
 import { requestLog } from './middleware/request-log';
 import { createBudgetRoute, deleteBudgetRoute, getBudgetRoute, listBudgetsRoute, updateBudgetRoute } from './routes/admin-budgets';
 import { auditRoute } from './routes/admin-audit';
+import { createCredentialRoute, deleteCredentialRoute, getCredentialRoute, listCredentialsRoute, rotateCredentialRoute } from './routes/admin-credentials';
 import { createKey, deleteKey, getKeyRoute, listKeysRoute, patchKeyRoute } from './routes/admin-keys';
+import {
+  cancelRotationRoute,
+  finishRotationRoute,
+  getRotationRoute,
+  listRotationsRoute,
+  revealRotationSecretRoute,
+  rotateKeyRoute,
+} from './routes/admin-rotations';
 import { createTeamRoute, deleteTeamRoute, getTeamRoute, listTeamsRoute, patchTeamRoute } from './routes/admin-teams';
 import { createTenantRoute, deleteTenantRoute, getTenantRoute, listTenantsRoute, patchTenantRoute } from './routes/admin-tenants';
 import { listPricesRoute, putPriceRoute } from './routes/admin-prices';
@@ -78,6 +87,17 @@ export function createApp(deps: ApiDeps): Express {
   route('get', '/admin/keys/:id', admin, getKeyRoute(deps));
   route('patch', '/admin/keys/:id', admin, json, patchKeyRoute(deps));
   route('delete', '/admin/keys/:id', admin, deleteKey(deps));
+  route('post', '/admin/keys/:id/rotate', admin, json, rotateKeyRoute(deps));
+  route('get', '/admin/rotations', admin, listRotationsRoute(deps));
+  route('get', '/admin/rotations/:id', admin, getRotationRoute(deps));
+  route('post', '/admin/rotations/:id/cancel', admin, cancelRotationRoute(deps));
+  route('post', '/admin/rotations/:id/finish', admin, finishRotationRoute(deps));
+  route('get', '/admin/rotations/:id/secret', admin, revealRotationSecretRoute(deps));
+  route('post', '/admin/credentials', admin, json, createCredentialRoute(deps));
+  route('get', '/admin/credentials', admin, listCredentialsRoute(deps));
+  route('get', '/admin/credentials/:id', admin, getCredentialRoute(deps));
+  route('delete', '/admin/credentials/:id', admin, deleteCredentialRoute(deps));
+  route('post', '/admin/credentials/:id/rotate', admin, json, rotateCredentialRoute(deps));
   route('get', '/admin/audit', admin, auditRoute(deps));
   route('post', '/admin/budgets', admin, json, createBudgetRoute(deps));
   route('get', '/admin/budgets', admin, listBudgetsRoute(deps));

@@ -8,7 +8,7 @@ export interface ClientKey extends KeyRecord {
 }
 
 /** Why a secret does not authenticate. */
-export const KeyRefusal = { Unknown: 'unknown', Revoked: 'revoked', Disabled: 'disabled', Expired: 'expired' } as const;
+export const KeyRefusal = { Unknown: 'unknown', Revoked: 'revoked', Disabled: 'disabled', Expired: 'expired', Rotated: 'rotated' } as const;
 export type KeyRefusal = (typeof KeyRefusal)[keyof typeof KeyRefusal];
 
 export type KeyCheck = { readonly ok: true; readonly key: ClientKey } | { readonly ok: false; readonly reason: KeyRefusal };
@@ -47,6 +47,8 @@ export class ClientKeys {
     if (record.revoked) return { ok: false, reason: KeyRefusal.Revoked };
     if (record.disabled) return { ok: false, reason: KeyRefusal.Disabled };
     if (record.expiresAt && record.expiresAt.getTime() <= now) return { ok: false, reason: KeyRefusal.Expired };
+    // A rotated-away key stops exactly at its sunset, whether or not the revocation has run yet.
+    if (record.sunsetAt && record.sunsetAt.getTime() <= now) return { ok: false, reason: KeyRefusal.Rotated };
     return { ok: true, key: record };
   }
 

@@ -10,6 +10,7 @@ import type { RateLimiter } from '../ratelimit/rate-limiter';
 import type { CircuitBreakers } from '../circuit/circuit-breakers';
 import type { OrderDeployments } from '../config/route-plan';
 import type { DeploymentStats } from '../routing/deployment-stats';
+import type { SecretBox } from '../secrets/secret-box';
 import type { ClientKeys } from './client-keys';
 import type { HttpDrain } from './drain';
 import type { BodyLoggingSettings } from './body-logging-settings';
@@ -43,4 +44,6 @@ export interface ApiDeps {
   readonly deploymentStats?: DeploymentStats;
   /** Orders equal-priority deployments by each model's `strategy`; unset = weighted random. */
   readonly balancer?: OrderDeployments;
+  /** Seals and opens secrets at rest under the master key; unset = no master key configured. */
+  readonly secretBox?: SecretBox;
 }

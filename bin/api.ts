@@ -6,7 +6,7 @@
 import { tracingSettingsFromEnv } from '../observability/tracing';
 import { installTemporalRuntime } from '../observability/temporal-metrics';
 import { startGateway } from '../server/start-gateway';
-import { loadSettings, onShutdown, requireAdminToken, requireHistoryKeyring, say } from './common';
+import { loadSettings, masterKeyFrom, onShutdown, requireAdminToken, requireHistoryKeyring, say } from './common';
 
 async function main(): Promise<void> {
   const { env, config, logger } = loadSettings();
@@ -26,6 +26,7 @@ async function main(): Promise<void> {
     pricesFile: env.SWITCHYARD_PRICES_FILE,
     historyKeyring: history.keyring,
     codecCorsOrigins: env.SWITCHYARD_CODEC_CORS_ORIGINS,
+    masterKey: masterKeyFrom(env),
     logger,
     tracing: tracingSettingsFromEnv(env),
   });

@@ -4,6 +4,7 @@ import type { GatewayConfig } from '../config/gateway-config';
 import { readRuntimeEnv, type RuntimeEnv } from '../config/runtime-env';
 import { createLogger, type Logger } from '../observability/logger';
 import { resolveHistoryKeyring, type ResolvedHistoryKeyring } from '../server/history-keys';
+import { loadMasterKey } from '../secrets/master-key';
 
 /** The repository root, from the sources or from dist/. */
 export const PROJECT_ROOT = path.resolve(__dirname, '..', __dirname.includes(`${path.sep}dist${path.sep}`) ? '..' : '');
@@ -21,6 +22,20 @@ export function loadSettings(): { env: RuntimeEnv; config: GatewayConfig; logger
       process.exit(78); // EX_CONFIG
     }
     throw err;
+  }
+}
+
+/**
+ * The master key from SWITCHYARD_MASTER_KEY or SWITCHYARD_MASTER_KEY_FILE, else (embedded
+ * default only) from `defaultFile`, created with mode 0600 on first use. Exits 78 for a bad one.
+ */
+export function masterKeyFrom(env: RuntimeEnv, defaultFile?: string): Buffer | undefined {
+  try {
+    return loadMasterKey({ value: env.SWITCHYARD_MASTER_KEY, file: env.SWITCHYARD_MASTER_KEY_FILE, defaultFile });
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`switchyard: invalid configuration: ${err.message}\n`);
+    process.exit(78); // EX_CONFIG
   }
 }
 

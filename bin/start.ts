@@ -11,7 +11,7 @@ import { ensureDevCredentials } from '../server/first-run-credentials';
 import { tracingSettingsFromEnv } from '../observability/tracing';
 import { installTemporalRuntime } from '../observability/temporal-metrics';
 import { startGateway } from '../server/start-gateway';
-import { PROJECT_ROOT, loadSettings, onShutdown, requireAdminToken, requireHistoryKeyring, say } from './common';
+import { PROJECT_ROOT, loadSettings, masterKeyFrom, onShutdown, requireAdminToken, requireHistoryKeyring, say } from './common';
 
 async function main(): Promise<void> {
   const { env, config, logger } = loadSettings();
@@ -21,6 +21,8 @@ async function main(): Promise<void> {
   // A key file under the data folder only next to our own dev server: workers of a shared
   // cluster (TEMPORAL_ADDRESS) must be given the same keyring.
   const history = requireHistoryKeyring(env, env.TEMPORAL_ADDRESS ? undefined : dataDir);
+  // Embedded default: a master key is created once under the data folder (mode 0600).
+  const masterKey = masterKeyFrom(env, env.DATABASE_URL ? undefined : path.join(dataDir, 'master-key'));
   const infra = await startEmbeddedInfra({
     dataDir,
     projectRoot: PROJECT_ROOT,
@@ -56,6 +58,7 @@ async function main(): Promise<void> {
       pricesFile: env.SWITCHYARD_PRICES_FILE,
       historyKeyring: history.keyring,
       codecCorsOrigins: env.SWITCHYARD_CODEC_CORS_ORIGINS,
+      masterKey,
       logger,
       tracing: tracingSettingsFromEnv(env),
     });

@@ -2,7 +2,7 @@
 import { tracingSettingsFromEnv } from '../observability/tracing';
 import { installTemporalRuntime } from '../observability/temporal-metrics';
 import { startGateway } from '../server/start-gateway';
-import { loadSettings, onShutdown, requireHistoryKeyring, say } from './common';
+import { loadSettings, masterKeyFrom, onShutdown, requireHistoryKeyring, say } from './common';
 
 async function main(): Promise<void> {
   const { env, config, logger } = loadSettings();
@@ -16,6 +16,7 @@ async function main(): Promise<void> {
     roles: { api: false, worker: true },
     pricesFile: env.SWITCHYARD_PRICES_FILE,
     historyKeyring: history.keyring,
+    masterKey: masterKeyFrom(env),
     logger,
     tracing: tracingSettingsFromEnv(env),
   });

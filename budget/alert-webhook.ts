@@ -50,13 +50,14 @@ export class WebhookError extends Error {
 }
 
 /**
- * POSTs the payload as JSON. A 2xx is success. 408, 429, 5xx, a timeout or a connection error
+ * POSTs the payload as JSON (a budget alert, or any tenant event with a stable `id`, such as a
+ * scheduled key rotation). A 2xx is success. 408, 429, 5xx, a timeout or a connection error
  * are retryable; any other status is the receiver refusing the alert (not retryable).
  *
  * @param timeoutMs for the whole call, default 10 s.
  * @throws WebhookError
  */
-export async function postAlertWebhook(url: string, payload: BudgetAlertPayload, opts: { timeoutMs?: number } = {}): Promise<void> {
+export async function postAlertWebhook(url: string, payload: { readonly id: string }, opts: { timeoutMs?: number } = {}): Promise<void> {
   let response: Response;
   try {
     response = await fetch(url, {

@@ -54,6 +54,9 @@ export function parseConfig(raw: unknown, env: Env, source = 'config'): GatewayC
   const file = parsed.data;
   const providers = new Map<string, ProviderSettings>();
   for (const [id, p] of Object.entries(file.providers)) {
+    // Bedrock signs with the AWS credential chain, not an API key a credential could hold.
+    if (p.credential && p.type === 'bedrock')
+      throw new ConfigError(`${source}: providers.${id}.credential: not supported for bedrock (it uses the AWS credential chain)`);
     providers.set(id, Object.freeze(resolveProvider(id, p, env)));
   }
   const circuitDefaults = mergeCircuitSettings(DEFAULT_CIRCUIT_SETTINGS, file.circuit_breaker);
@@ -117,6 +120,7 @@ function resolveProvider(id: string, p: FileConfig['providers'][string], env: En
     kind: p.type,
     baseURL,
     apiKey: keyEnv ? nonEmpty(env[keyEnv]) : undefined,
+    credentialId: p.credential,
     apiVersion: p.type === 'azure' ? (p.api_version ?? nonEmpty(env.OPENAI_API_VERSION) ?? '2024-10-21') : undefined,
     region: p.type === 'bedrock' ? (p.region ?? nonEmpty(env.AWS_REGION) ?? nonEmpty(env.AWS_DEFAULT_REGION) ?? 'us-east-1') : undefined,
     timeoutMs: p.timeout_ms ?? 60_000,

@@ -15,6 +15,9 @@ const envSchema = z.object({
   SWITCHYARD_PRICES_FILE: z.string().min(1).optional(),
   SWITCHYARD_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   SWITCHYARD_KEY_CACHE_TTL_MS: z.coerce.number().int().min(0).default(5_000),
+  /** Master key sealing secrets at rest: base64 of 32 bytes, or a file holding it. */
+  SWITCHYARD_MASTER_KEY: z.string().min(1).optional(),
+  SWITCHYARD_MASTER_KEY_FILE: z.string().min(1).optional(),
   /** Whether `npm run api` also polls the interactive task queue (needed for eager start). */
   SWITCHYARD_API_WORKER: boolFlag,
   DATABASE_URL: z.string().url().optional(),

@@ -15,6 +15,8 @@ const providerSchema = z
     base_url_env: z.string().min(1).optional(),
     /** Variable holding the API key; defaults per type (OPENAI_API_KEY, ANTHROPIC_API_KEY, …). */
     api_key_env: z.string().min(1).optional(),
+    /** Id of a provider credential managed through /admin/credentials; wins over `api_key_env`. */
+    credential: z.string().min(1).optional(),
     /** Azure OpenAI API version (default: OPENAI_API_VERSION or 2024-10-21). */
     api_version: z.string().min(1).optional(),
     /** Bedrock region (default: AWS_REGION, then us-east-1). */

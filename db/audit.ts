@@ -10,6 +10,8 @@ export const AuditEntity = {
   Price: 'price',
   BudgetAlert: 'budget_alert',
   Circuit: 'circuit',
+  KeyRotation: 'key_rotation',
+  Credential: 'credential',
 } as const;
 export type AuditEntity = (typeof AuditEntity)[keyof typeof AuditEntity];
 

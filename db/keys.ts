@@ -6,7 +6,10 @@ import type { Queryable } from './queryable';
 /** Cost-allocation tags of a key (string → string). */
 export type KeyTags = Readonly<Record<string, string>>;
 
-/** What the gateway knows about a key after authentication. Never holds the secret. */
+/**
+ * What the gateway knows about a key after authentication. Never holds the secret. The rotation
+ * fields are optional so records built elsewhere (tests, benchmarks) need not spell them out.
+ */
 export interface KeyRecord {
   readonly id: string;
   readonly tenantId: string;
@@ -17,6 +20,16 @@ export interface KeyRecord {
   readonly disabled: boolean;
   readonly revoked: boolean;
   readonly tags: KeyTags;
+  /** The key whose key-level budgets this key charges: itself, or its rotation lineage's first key. */
+  readonly budgetKeyId?: string;
+  /** The key this one replaced in a rotation; null for a key issued directly. */
+  readonly rotatedFrom?: string | null;
+  /** Set while the key is being rotated away: when the rotation started. */
+  readonly deprecatedAt?: Date | null;
+  /** Set while the key is being rotated away: when it stops working. */
+  readonly sunsetAt?: Date | null;
+  /** The rotation Schedule rotates the key once it is this old (seconds); null = never. */
+  readonly maxAgeSeconds?: number | null;
   /** The key's own rules ({@link NO_POLICY} when none). */
   readonly keyPolicy: PolicyRules;
   /** Its tenant's rules ({@link NO_POLICY} when none). */
@@ -25,6 +38,11 @@ export interface KeyRecord {
 
 /** A key as the admin API shows it: the record plus its timestamps. */
 export interface KeyInfo extends KeyRecord {
+  readonly budgetKeyId: string;
+  readonly rotatedFrom: string | null;
+  readonly deprecatedAt: Date | null;
+  readonly sunsetAt: Date | null;
+  readonly maxAgeSeconds: number | null;
   readonly createdAt: Date;
   readonly disabledAt: Date | null;
   readonly revokedAt: Date | null;
@@ -61,15 +79,30 @@ export async function issueKey(
     expiresAt?: Date | null;
     tags?: KeyTags;
     rules?: PolicyRules;
+    maxAgeSeconds?: number | null;
+    /** A rotation's successor: the predecessor's id, and the lineage whose budgets it charges. */
+    rotation?: { readonly rotatedFrom: string; readonly budgetKeyId: string };
   },
 ): Promise<IssuedKey> {
   const id = `key_${randomBytes(8).toString('hex')}`;
   const key = KEY_PREFIX + randomBytes(32).toString('base64url');
   const prefix = key.slice(0, PREFIX_LENGTH);
   const { rows } = await db.query<{ created_at: Date; tenant_id: string }>(
-    `INSERT INTO api_keys (id, tenant_id, team_id, name, key_prefix, key_hash, expires_at, metadata)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb) RETURNING created_at, tenant_id`,
-    [id, opts.tenantId ?? 'default', opts.teamId ?? null, opts.name, prefix, hashKey(key), opts.expiresAt ?? null, JSON.stringify(opts.tags ?? {})],
+    `INSERT INTO api_keys (id, tenant_id, team_id, name, key_prefix, key_hash, expires_at, metadata, max_age_seconds, rotated_from, budget_key_id)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10, $11) RETURNING created_at, tenant_id`,
+    [
+      id,
+      opts.tenantId ?? 'default',
+      opts.teamId ?? null,
+      opts.name,
+      prefix,
+      hashKey(key),
+      opts.expiresAt ?? null,
+      JSON.stringify(opts.tags ?? {}),
+      opts.maxAgeSeconds ?? null,
+      opts.rotation?.rotatedFrom ?? null,
+      opts.rotation?.budgetKeyId ?? null,
+    ],
   );
   const row = rows[0]!;
   if (opts.rules) await putPolicy(db, { scope: PolicyScope.Key, scopeId: id, tenantId: row.tenant_id, rules: opts.rules });
@@ -95,6 +128,11 @@ interface KeyRow extends PrefixedPolicyRow {
   expires_at: Date | null;
   disabled_at: Date | null;
   revoked_at: Date | null;
+  budget_key_id: string | null;
+  rotated_from: string | null;
+  deprecated_at: Date | null;
+  sunset_at: Date | null;
+  max_age_seconds: number | null;
   kp_present: boolean | null;
   tp_present: boolean | null;
 }
@@ -106,6 +144,7 @@ const prefixed = (alias: string, p: string): string =>
 
 // One round trip for the key and both policies: this runs on every cache miss.
 const KEY_SELECT = `SELECT k.id, k.tenant_id, k.team_id, k.name, k.key_prefix, k.metadata, k.created_at, k.expires_at, k.disabled_at, k.revoked_at,
+  k.budget_key_id, k.rotated_from, k.deprecated_at, k.sunset_at, k.max_age_seconds,
   kp.scope IS NOT NULL AS kp_present, ${prefixed('kp', 'kp')}, tp.scope IS NOT NULL AS tp_present, ${prefixed('tp', 'tp')}
   FROM api_keys k
   LEFT JOIN policies kp ON kp.scope = 'key' AND kp.scope_id = k.id
@@ -133,6 +172,11 @@ function toKeyInfo(r: KeyRow): KeyInfo {
     disabled: r.disabled_at !== null,
     revoked: r.revoked_at !== null,
     tags: Object.freeze({ ...r.metadata }),
+    budgetKeyId: r.budget_key_id ?? r.id,
+    rotatedFrom: r.rotated_from,
+    deprecatedAt: r.deprecated_at,
+    sunsetAt: r.sunset_at,
+    maxAgeSeconds: r.max_age_seconds,
     keyPolicy: policyFrom(r, 'kp'),
     tenantPolicy: policyFrom(r, 'tp'),
     createdAt: r.created_at,
@@ -168,6 +212,8 @@ export interface KeyPatch {
   readonly disabled?: boolean;
   readonly expiresAt?: Date | null;
   readonly tags?: KeyTags;
+  /** `null` clears it. */
+  readonly maxAgeSeconds?: number | null;
 }
 
 /** Applies a patch to a key's own columns (rules go through {@link putPolicy}). */
@@ -177,7 +223,8 @@ export async function updateKey(db: Queryable, id: string, patch: KeyPatch): Pro
        name = COALESCE($2, name),
        disabled_at = CASE WHEN $3::boolean IS NULL THEN disabled_at WHEN $3 THEN COALESCE(disabled_at, now()) ELSE NULL END,
        expires_at = CASE WHEN $4::boolean THEN $5::timestamptz ELSE expires_at END,
-       metadata = COALESCE($6::jsonb, metadata)
+       metadata = COALESCE($6::jsonb, metadata),
+       max_age_seconds = CASE WHEN $7::boolean THEN $8::integer ELSE max_age_seconds END
      WHERE id = $1`,
     [
       id,
@@ -186,6 +233,8 @@ export async function updateKey(db: Queryable, id: string, patch: KeyPatch): Pro
       patch.expiresAt !== undefined,
       patch.expiresAt ?? null,
       patch.tags === undefined ? null : JSON.stringify(patch.tags),
+      patch.maxAgeSeconds !== undefined,
+      patch.maxAgeSeconds ?? null,
     ],
   );
 }

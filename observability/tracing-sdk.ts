@@ -45,7 +45,7 @@ export function createTracing(settings: TracingSettings): Tracing {
       // Workflow spans are built inside the sandbox and handed out through this sink.
       sinks: { exporter: makeWorkflowExporter(processor, resource) },
     },
-    providerRegistry: (config) => new TracedProviderRegistry(config, tracer),
+    providerRegistry: (config, opts) => new TracedProviderRegistry(config, tracer, opts),
     instrumentServer: (server) => instrumentHttpServer(server, tracer),
     flush: () => provider.forceFlush(),
     async shutdown() {

@@ -56,7 +56,7 @@ export interface Tracing {
    */
   readonly workerOptions: Pick<WorkerOptions, 'interceptors' | 'sinks'>;
   /** The provider registry whose adapter calls run in upstream CLIENT spans. */
-  providerRegistry(config: GatewayConfig): ProviderRegistry;
+  providerRegistry(config: GatewayConfig, opts?: ConstructorParameters<typeof ProviderRegistry>[1]): ProviderRegistry;
   /** Wraps the server's request listeners so each request runs in its own server span. */
   instrumentServer(server: Server): void;
   /** Exports the spans buffered so far. */

@@ -37,8 +37,9 @@ export class TracedProviderRegistry extends ProviderRegistry {
   constructor(
     config: GatewayConfig,
     private readonly tracer: Tracer,
+    opts: ConstructorParameters<typeof ProviderRegistry>[1] = {},
   ) {
-    super(config);
+    super(config, opts);
   }
 
   override get(providerId: string): ProviderAdapter {

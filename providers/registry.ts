@@ -1,15 +1,22 @@
 import type { GatewayConfig } from '../config/gateway-config';
 import { FailureType } from '../errors/failure-types';
 import { UpstreamError } from '../errors/upstream-error';
+import type { CredentialResolver } from '../secrets/credential-resolver';
 import { createAdapter } from './create-adapter';
+import { CredentialAdapter } from './credential-adapter';
 import type { ProviderAdapter, ProviderKind, ProviderSettings } from './types';
 
 /** Adapters built once per provider entry, shared by the activities and the streaming fast path. */
 export class ProviderRegistry {
   private readonly adapters = new Map<string, ProviderAdapter>();
 
-  constructor(config: GatewayConfig) {
+  /** @param opts.credentials resolves `credential:` entries; without it such entries fail as auth errors. */
+  constructor(config: GatewayConfig, opts: { credentials?: CredentialResolver } = {}) {
     for (const [id, settings] of config.providers) {
+      if (settings.credentialId && needsKey(settings)) {
+        this.adapters.set(id, opts.credentials ? new CredentialAdapter(settings, settings.credentialId, opts.credentials) : missingKeyAdapter(settings));
+        continue;
+      }
       this.adapters.set(id, needsKey(settings) && !settings.apiKey ? missingKeyAdapter(settings) : createAdapter(settings));
     }
   }
@@ -30,7 +37,7 @@ export class ProviderRegistry {
 
   /** Ids of providers that have no credentials, for the start-up banner. */
   unconfigured(): string[] {
-    return [...this.adapters.values()].filter((a) => needsKey(a.settings) && !a.settings.apiKey).map((a) => a.settings.id);
+    return [...this.adapters.values()].filter((a) => needsKey(a.settings) && !a.settings.apiKey && !(a instanceof CredentialAdapter)).map((a) => a.settings.id);
   }
 }
 

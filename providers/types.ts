@@ -30,6 +30,8 @@ export interface ProviderSettings {
   readonly baseURL?: string;
   /** Resolved API key (openai/azure/anthropic). Never logged. */
   readonly apiKey?: string;
+  /** A stored provider credential (`credential:` in the config), resolved per call instead of `apiKey`. */
+  readonly credentialId?: string;
   /** Azure OpenAI: API version, e.g. `2024-10-21`. */
   readonly apiVersion?: string;
   /** Bedrock: AWS region. */

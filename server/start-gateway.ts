@@ -23,11 +23,14 @@ import { RateLimiter } from '../ratelimit/rate-limiter';
 import { ensureBudgetAlertSweeperSchedule } from '../temporal/budget-alert-sweeper';
 import { temporalAlertNotifier } from '../temporal/budget-alert-notifier';
 import { ensureBudgetSweeperSchedule } from '../temporal/budget-sweeper';
+import { ensureKeyRotationSchedule } from '../temporal/key-rotation-schedule';
 import { connectTemporal, type TemporalSettings } from '../temporal/connect';
 import { historyDataConverter } from '../temporal/data-converter';
 import type { HistoryKeyring } from '../temporal/history-keyring';
 import { ensureSearchAttributes } from '../temporal/ensure-search-attributes';
 import { ensureRequestBodyRetentionSchedule } from '../temporal/request-body-retention';
+import { CredentialResolver } from '../secrets/credential-resolver';
+import { SecretBox } from '../secrets/secret-box';
 import { createInteractiveWorker } from '../worker/create-worker';
 import { CircuitBreakers } from '../circuit/circuit-breakers';
 import { PgCircuitStore } from '../db/circuits';
@@ -63,6 +66,10 @@ export interface GatewayOptions {
   readonly codecCorsOrigins?: ReadonlyArray<string>;
   /** OpenTelemetry export (`tracingSettingsFromEnv`); default: tracing off, nothing installed. */
   readonly tracing?: TracingSettings;
+  /** Master key (32 bytes) sealing secrets at rest; unset = stored secrets are refused. */
+  readonly masterKey?: Buffer;
+  /** How long a resolved provider credential is cached, in ms (default 2000). */
+  readonly credentialCacheTtlMs?: number;
 }
 
 export interface RunningGateway {
@@ -109,10 +116,12 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   const { connection, client } = await connectTemporal(opts.temporal, { dataConverter, interceptors: tracing?.clientInterceptors });
   await checkSearchAttributes(connection, opts);
   const budgetAlerts = temporalAlertNotifier(client, opts.logger);
+  const secretBox = opts.masterKey ? new SecretBox(opts.masterKey) : undefined;
   const metrics = createMetrics();
+  const credentials = new CredentialResolver({ pool, box: secretBox }, opts.credentialCacheTtlMs);
   // The worker's own metrics on the same /metrics, when the runtime buffers them.
   const detachTemporalMetrics = TemporalMetricsBridge.forRuntime()?.attach(metrics.registry);
-  const providers = tracing ? tracing.providerRegistry(opts.config) : new ProviderRegistry(opts.config);
+  const providers = tracing ? tracing.providerRegistry(opts.config, { credentials }) : new ProviderRegistry(opts.config, { credentials });
   const circuits = createCircuitBreakers(pool, opts, metrics);
   // Know the circuits other instances opened before taking traffic (a failed read is retried by the timer).
   await circuits.sync();
@@ -137,9 +146,11 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       config: opts.config,
       circuits,
       stats: deploymentStats,
+      secretBox,
     });
     await ensureSweeper(client, opts);
     await ensureHealthChecks(client, opts);
+    await ensureKeyRotation(client, opts);
     workerRun = worker.run().catch((err: unknown) => {
       opts.logger.fatal({ err: err instanceof Error ? err.message : String(err) }, 'worker stopped with an error');
       process.exitCode = 1;
@@ -175,6 +186,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       circuits,
       deploymentStats,
       balancer: createDeploymentBalancer(deploymentStats),
+      secretBox,
     });
     const host = opts.host ?? '127.0.0.1';
     server = await new Promise<Server>((resolve, reject) => {
@@ -267,6 +279,15 @@ async function ensureHealthChecks(client: Client, opts: GatewayOptions): Promise
       opts.logger.info('created the health-check Schedule');
   } catch (err) {
     opts.logger.error({ err: err instanceof Error ? err.message : String(err) }, 'could not create the health-check Schedule');
+  }
+}
+
+/** Without it, keys with max_age_seconds are not rotated automatically (admins still can). */
+async function ensureKeyRotation(client: Client, opts: GatewayOptions): Promise<void> {
+  try {
+    if ((await ensureKeyRotationSchedule(client)) === 'created') opts.logger.info('created the key rotation Schedule');
+  } catch (err) {
+    opts.logger.error({ err: err instanceof Error ? err.message : String(err) }, 'could not create the key rotation Schedule');
   }
 }
 

@@ -5,6 +5,8 @@ import type { Pool } from 'pg';
 import { createBudgetAlertActivities } from '../activities/budget-alert-activities';
 import { createBudgetActivities } from '../activities/budget-activities';
 import { createHealthCheckActivities } from '../activities/health-check-activities';
+import { createCredentialRotationActivities } from '../activities/credential-rotation-activities';
+import { createKeyRotationActivities } from '../activities/key-rotation-activities';
 import { createProviderActivities } from '../activities/provider-activities';
 import { createRequestBodyActivities } from '../activities/request-body-activities';
 import type { CircuitBreakers } from '../circuit/circuit-breakers';
@@ -15,6 +17,7 @@ import { adapterOutputCaps } from '../budget/output-caps';
 import { PriceCache } from '../prices/price-cache';
 import type { ProviderRegistry } from '../providers/registry';
 import type { GatewayMetrics } from '../observability/metrics';
+import type { SecretBox } from '../secrets/secret-box';
 import { TaskQueue } from '../temporal/task-queues';
 
 /** Where the workflow bundle's entry point lives (works from the sources and from dist/). */
@@ -49,6 +52,8 @@ export async function createInteractiveWorker(opts: {
   config?: GatewayConfig;
   circuits?: CircuitBreakers;
   stats?: DeploymentStats;
+  /** Seals scheduled rotations' new keys; without it scheduled rotations fail (and retry). */
+  secretBox?: SecretBox;
 }): Promise<Worker> {
   const budget = createBudgetActivities({
     pool: opts.pool,
@@ -68,6 +73,8 @@ export async function createInteractiveWorker(opts: {
       ...budget,
       ...createBudgetAlertActivities({ pool: opts.pool }),
       ...createRequestBodyActivities({ pool: opts.pool }),
+      ...createKeyRotationActivities({ pool: opts.pool, box: opts.secretBox }),
+      ...createCredentialRotationActivities({ pool: opts.pool }),
     },
     // Provider calls are I/O-bound: many may wait on upstreams at once.
     maxConcurrentActivityTaskExecutions: 500,

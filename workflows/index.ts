@@ -6,3 +6,6 @@ export { budgetAlertWorkflow } from './budget-alert';
 export { redeliverBudgetAlertsWorkflow } from './redeliver-budget-alerts';
 export { deleteExpiredRequestBodiesWorkflow } from './delete-expired-request-bodies';
 export { deploymentHealthCheckWorkflow } from './health-check';
+export { keyRotationWorkflow } from './key-rotation';
+export { credentialRotationWorkflow } from './credential-rotation';
+export { scheduledKeyRotationsWorkflow } from './scheduled-key-rotations';

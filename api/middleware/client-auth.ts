@@ -8,6 +8,7 @@ const REFUSAL_MESSAGES: Record<KeyRefusal, string> = {
   [KeyRefusal.Revoked]: 'This API key has been revoked.',
   [KeyRefusal.Disabled]: 'This API key is disabled.',
   [KeyRefusal.Expired]: 'This API key has expired.',
+  [KeyRefusal.Rotated]: 'This API key was rotated and its grace period has ended; use its successor.',
 };
 
 /** Requires `Authorization: Bearer <client key>`; puts the `ClientKey` (with its merged policy) on `res.locals.key`. */
@@ -20,8 +21,20 @@ export function clientAuth(keys: ClientKeys) {
     const check = await keys.authenticate(secret);
     if (!check.ok) throw new HttpError(401, REFUSAL_MESSAGES[check.reason], { code: 'invalid_api_key' });
     res.locals.key = check.key;
+    if (check.key.sunsetAt) setDeprecationHeaders(res, check.key.deprecatedAt ?? check.key.sunsetAt, check.key.sunsetAt);
     next();
   };
+}
+
+/**
+ * A key in a rotation's grace period says so on every response: `Deprecation` (RFC 9745, a
+ * structured-field date: `@<unix seconds>`), `Sunset` (RFC 8594, an HTTP-date) and
+ * `x-switchyard-key-expires-at` (ISO 8601), all before the handler runs so errors carry them too.
+ */
+function setDeprecationHeaders(res: Response, deprecatedAt: Date, sunsetAt: Date): void {
+  res.setHeader('deprecation', `@${Math.floor(deprecatedAt.getTime() / 1000)}`);
+  res.setHeader('sunset', sunsetAt.toUTCString());
+  res.setHeader('x-switchyard-key-expires-at', sunsetAt.toISOString());
 }
 
 /** The bearer token of a request, or undefined. */

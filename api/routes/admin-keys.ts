@@ -14,6 +14,13 @@ import { validateBody } from '../validation/validate';
 
 const tags = z.record(z.string().min(1).max(100), z.string().max(500)).refine((t) => Object.keys(t).length <= 50, 'at most 50 tags');
 
+/** Rotate automatically once this old: at least an hour, at most ten years. */
+const maxAge = z
+  .number()
+  .int()
+  .min(3600)
+  .max(10 * 365 * 86_400);
+
 const createKeySchema = z
   .object({
     name: z.string().min(1).max(200),
@@ -21,6 +28,7 @@ const createKeySchema = z
     team_id: z.string().min(1).nullable().optional(),
     expires_at: timestampInput.nullable().optional(),
     tags: tags.optional(),
+    max_age_seconds: maxAge.nullable().optional(),
     ...policyFields,
   })
   .strict();
@@ -31,6 +39,7 @@ const patchKeySchema = z
     disabled: z.boolean().optional(),
     expires_at: timestampInput.nullable().optional(),
     tags: tags.optional(),
+    max_age_seconds: maxAge.nullable().optional(),
     ...policyFields,
   })
   .strict();
@@ -49,6 +58,7 @@ function keyStatus(k: KeyInfo, now = Date.now()): 'active' | 'disabled' | 'expir
   if (k.revoked) return 'revoked';
   if (k.disabled) return 'disabled';
   if (k.expiresAt && k.expiresAt.getTime() <= now) return 'expired';
+  if (k.sunsetAt && k.sunsetAt.getTime() <= now) return 'expired';
   return 'active';
 }
 
@@ -67,6 +77,11 @@ export function keyBody(k: KeyInfo) {
     disabled_at: unixSeconds(k.disabledAt),
     revoked_at: unixSeconds(k.revokedAt),
     tags: k.tags,
+    max_age_seconds: k.maxAgeSeconds,
+    rotated_from: k.rotatedFrom,
+    budget_key_id: k.budgetKeyId,
+    deprecated_at: unixSeconds(k.deprecatedAt),
+    sunset_at: unixSeconds(k.sunsetAt),
     ...policyBody(k.keyPolicy),
   };
 }
@@ -97,7 +112,15 @@ export function createKey(deps: ApiDeps) {
     const body = validateBody(createKeySchema, req.body);
     const { key, info } = await inTransaction(deps.pool, async (db) => {
       const { tenantId, teamId } = await owner(db, body);
-      const issued = await issueKey(db, { name: body.name, tenantId, teamId, expiresAt: body.expires_at, tags: body.tags, rules: rulesFrom(NO_POLICY, body) });
+      const issued = await issueKey(db, {
+        name: body.name,
+        tenantId,
+        teamId,
+        expiresAt: body.expires_at,
+        tags: body.tags,
+        rules: rulesFrom(NO_POLICY, body),
+        maxAgeSeconds: body.max_age_seconds,
+      });
       const created = (await getKey(db, issued.id))!;
       await writeAudit(db, {
         actor: actorOf(res),
@@ -147,7 +170,7 @@ export function patchKeyRoute(deps: ApiDeps) {
       const before = await getKey(db, id, { forUpdate: true });
       if (!before) throw notFound(id);
       if (before.revoked) throw new HttpError(409, `Key ${id} is revoked and cannot be changed.`, { code: 'key_revoked' });
-      await updateKey(db, id, { name: body.name, disabled: body.disabled, expiresAt: body.expires_at, tags: body.tags });
+      await updateKey(db, id, { name: body.name, disabled: body.disabled, expiresAt: body.expires_at, tags: body.tags, maxAgeSeconds: body.max_age_seconds });
       if (setsPolicy(body)) {
         await putPolicy(db, { scope: PolicyScope.Key, scopeId: id, tenantId: before.tenantId, rules: rulesFrom(before.keyPolicy, body) });
       }

@@ -36,7 +36,7 @@ function toBudget(r: BudgetRow): Budget {
 const OWNER_QUERY: Record<BudgetScope, string> = {
   tenant: 'SELECT id AS tenant_id FROM tenants WHERE id = $1',
   team: 'SELECT tenant_id FROM teams WHERE id = $1',
-  key: 'SELECT tenant_id FROM api_keys WHERE id = $1',
+  key: 'SELECT tenant_id, COALESCE(budget_key_id, id) AS scope_id FROM api_keys WHERE id = $1',
 };
 
 /**
@@ -51,12 +51,13 @@ export async function createBudget(
   input: { readonly scope: BudgetScope; readonly scopeId: string; readonly period: BudgetPeriod; readonly limitUsd: number | string },
 ): Promise<Budget> {
   const limit = normalizeUsd(input.limitUsd);
-  const owner = await pool.query<{ tenant_id: string }>(OWNER_QUERY[input.scope], [input.scopeId]);
+  // A rotated key's budget belongs to its lineage (the first key), which every successor charges.
+  const owner = await pool.query<{ tenant_id: string; scope_id?: string }>(OWNER_QUERY[input.scope], [input.scopeId]);
   if (!owner.rows[0]) throw new LedgerError(LedgerErrorCode.ScopeNotFound, `no ${input.scope} ${input.scopeId}`);
   const { rows } = await pool.query<BudgetRow>(
     `INSERT INTO budgets (id, tenant_id, scope, scope_id, period, limit_usd) VALUES ($1, $2, $3, $4, $5, $6)
      ON CONFLICT (scope, scope_id, period) DO NOTHING RETURNING ${COLUMNS}`,
-    [`bud_${randomBytes(8).toString('hex')}`, owner.rows[0].tenant_id, input.scope, input.scopeId, input.period, limit],
+    [`bud_${randomBytes(8).toString('hex')}`, owner.rows[0].tenant_id, input.scope, owner.rows[0].scope_id ?? input.scopeId, input.period, limit],
   );
   if (!rows[0]) {
     throw new LedgerError(LedgerErrorCode.BudgetExists, `${input.scope} ${input.scopeId} already has a ${input.period} budget`);
@@ -100,7 +101,7 @@ export async function hasApplicableBudget(
 ): Promise<boolean> {
   const { rowCount } = await pool.query(
     `SELECT 1 FROM budgets
-     WHERE (scope = 'key' AND scope_id = $1) OR (scope = 'team' AND scope_id = $2) OR (scope = 'tenant' AND scope_id = $3) LIMIT 1`,
+     WHERE (scope = 'key' AND scope_id = (SELECT COALESCE(budget_key_id, id) FROM api_keys WHERE id = $1)) OR (scope = 'team' AND scope_id = $2) OR (scope = 'tenant' AND scope_id = $3) LIMIT 1`,
     [caller.keyId, caller.teamId ?? null, caller.tenantId],
   );
   return (rowCount ?? 0) > 0;

@@ -11,7 +11,7 @@ export interface BudgetReconciliation {
   readonly spentUsd: string;
   /** Sum of `reserved` over every window: what open reservations still hold. */
   readonly reservedUsd: string;
-  /** Sum of `cost_usd` of the usage records whose key / team / tenant is the budget's scope. */
+  /** Sum of `cost_usd` of the usage records whose key (or a key rotated from it) / team / tenant is the budget's scope. */
   readonly usageCostUsd: string;
   readonly usageRecords: number;
 }
@@ -39,7 +39,7 @@ export async function reconcileBudgets(pool: Pool, tenantId: string): Promise<Bu
      FROM budgets b
      CROSS JOIN LATERAL (
        SELECT coalesce(sum(cost_usd), 0) AS usage_cost, count(*) AS usage_records FROM usage_records ur
-       WHERE CASE b.scope WHEN 'key' THEN ur.key_id = b.scope_id
+       WHERE CASE b.scope WHEN 'key' THEN ur.key_id IN (SELECT id FROM api_keys WHERE COALESCE(budget_key_id, id) = b.scope_id)
                           WHEN 'team' THEN ur.team_id = b.scope_id
                           ELSE ur.tenant_id = b.scope_id END
      ) u

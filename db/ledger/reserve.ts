@@ -60,9 +60,11 @@ export async function reserve(pool: Pool, input: ReserveInput): Promise<ReserveR
     );
     if (inserted.rowCount === 0) return replayReservation(client, input.reservationId);
 
+    // A rotated key charges its lineage's key-level budgets (api_keys.budget_key_id), so the
+    // old and the new key of a rotation spend from the same rows.
     const { rows: budgets } = await client.query<ApplicableBudget>(
       `SELECT id, scope, period, limit_usd FROM budgets
-       WHERE (scope = 'key' AND scope_id = $1) OR (scope = 'team' AND scope_id = $2) OR (scope = 'tenant' AND scope_id = $3)
+       WHERE (scope = 'key' AND scope_id = (SELECT COALESCE(budget_key_id, id) FROM api_keys WHERE id = $1)) OR (scope = 'team' AND scope_id = $2) OR (scope = 'tenant' AND scope_id = $3)
        ORDER BY id`,
       [input.keyId, input.teamId ?? null, input.tenantId],
     );

@@ -21,7 +21,7 @@ const HOST = '127.0.0.1';
  * Anthropic `baseURL: url`; Bedrock `endpoint: url`.
  */
 export async function startFakeUpstream(opts: StartFakeUpstreamOptions = {}): Promise<FakeUpstream> {
-  const state: HandlerState = { record: opts.record ?? true, requests: [], ledger: new FaultLedger(), delayMs: opts.delayMs };
+  const state: HandlerState = { record: opts.record ?? true, requests: [], ledger: new FaultLedger(), delayMs: opts.delayMs, refused: new Set() };
   const serve = (req: IncomingRequest, reply: Reply): void => {
     handleRequest(req, reply, state).catch(() => {
       // A fault in the fake itself: fail loudly rather than leave the client hanging.
@@ -49,6 +49,8 @@ export async function startFakeUpstream(opts: StartFakeUpstreamOptions = {}): Pr
     port,
     requests: state.requests,
     countFor: (text) => state.requests.reduce((count, request) => (request.lastUserText === text ? count + 1 : count), 0),
+    refuseKey: (key) => state.refused.add(key),
+    acceptKey: (key) => state.refused.delete(key),
     reset: () => {
       state.requests.length = 0;
       state.ledger.clear();

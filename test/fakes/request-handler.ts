@@ -28,15 +28,18 @@ export interface HandlerState {
   ledger: FaultLedger;
   /** Extra wait before every answer, ms. */
   delayMs?: number;
+  /** Keys answered with 401 besides `bad-key` (see FakeUpstream.refuseKey). */
+  refused: Set<string>;
 }
 
-/** True when any credential the SDKs send equals `bad-key` (Bearer, x-api-key, api-key, SigV4). */
-function hasBadKey(headers: IncomingHttpHeaders): boolean {
-  const authorization = headers.authorization;
-  if (authorization !== undefined && (authorization === `Bearer ${BAD_KEY}` || authorization.includes(`Credential=${BAD_KEY}/`))) {
-    return true;
+/** True when any credential the SDKs send equals `bad-key` or a refused key (Bearer, x-api-key, api-key, SigV4). */
+function hasBadKey(headers: IncomingHttpHeaders, refused: ReadonlySet<string>): boolean {
+  for (const bad of [BAD_KEY, ...refused]) {
+    const authorization = headers.authorization;
+    if (authorization !== undefined && (authorization === `Bearer ${bad}` || authorization.includes(`Credential=${bad}/`))) return true;
+    if (headers['x-api-key'] === bad || headers['api-key'] === bad) return true;
   }
-  return headers['x-api-key'] === BAD_KEY || headers['api-key'] === BAD_KEY;
+  return false;
 }
 
 /** Serves one request; rejects only on unexpected internal errors. */
@@ -82,7 +85,7 @@ export async function handleRequest(req: IncomingRequest, res: Reply, state: Han
       recorded.aborted = res.clientAborted;
     });
   }
-  if (hasBadKey(req.headers)) {
+  if (hasBadKey(req.headers, state.refused)) {
     dialect.sendError(res, { status: 401, reason: 'bad-key' });
     return;
   }

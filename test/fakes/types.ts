@@ -41,6 +41,10 @@ export interface FakeUpstream {
   reset(): void;
   /** Stops listening and destroys open sockets, hung ones included. */
   close(): Promise<void>;
+  /** From now on answer 401 to requests carrying `key` (as if the provider revoked it), like `bad-key`. */
+  refuseKey(key: string): void;
+  /** Accepts `key` again after {@link refuseKey}. */
+  acceptKey(key: string): void;
 }
 
 /** Options of {@link FakeUpstream} start-up. */

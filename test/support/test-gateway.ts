@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import OpenAI from 'openai';
 import { DefaultLogger, bundleWorkflowCode, type Logger as TemporalLogger, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { parseConfig } from '../../config/load-config';
@@ -130,6 +131,7 @@ export async function startTestGateway(
     codecCorsOrigins: opts.codecCorsOrigins,
     workflowBundle: await (opts.tracing ? tracedWorkflowBundle() : workflowBundle()),
     tracing: opts.tracing,
+    masterKey: randomBytes(32),
   });
   const issued = await issueKey(gateway.pool, { name: 'test key' });
   const url = gateway.url!;
