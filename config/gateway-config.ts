@@ -23,6 +23,18 @@ export interface RetrySettings {
   readonly maxIntervalMs: number;
 }
 
+/** How batches run (`batch` in switchyard.yaml). */
+export interface BatchSettings {
+  /** Items of one batch in flight at once. */
+  readonly concurrency: number;
+  /** Per client key id, replacing `concurrency` for that key's batches. */
+  readonly keyConcurrency: ReadonlyMap<string, number>;
+  /** Input lines per page activity. */
+  readonly pageSize: number;
+  /** A batch's completion window in ms (24 h; shorter only in tests). */
+  readonly completionWindowMs: number;
+}
+
 /** Everything the gateway reads at start, parsed once and frozen. */
 export interface GatewayConfig {
   readonly providers: ReadonlyMap<string, ProviderSettings>;
@@ -33,4 +45,7 @@ export interface GatewayConfig {
   readonly idempotencyWindowMs: number;
   /** How long a stream's budget hold lasts before the sweeper may release it, in ms. */
   readonly streamHoldMs: number;
+  /** Largest accepted file upload, in bytes. */
+  readonly maxFileBytes: number;
+  readonly batch: BatchSettings;
 }

@@ -81,6 +81,13 @@ export function parseConfig(raw: unknown, env: Env, source = 'config'): GatewayC
     maxBodyBytes: file.limits?.max_body_bytes ?? 10 * 1024 * 1024,
     idempotencyWindowMs: Math.round((file.limits?.idempotency_window_hours ?? 24) * 3_600_000),
     streamHoldMs: Math.round((file.limits?.stream_hold_seconds ?? 600) * 1000),
+    maxFileBytes: file.limits?.max_file_bytes ?? 200 * 1000 * 1000,
+    batch: Object.freeze({
+      concurrency: file.batch?.concurrency ?? 64,
+      keyConcurrency: new Map(Object.entries(file.batch?.key_concurrency ?? {})),
+      pageSize: file.batch?.page_size ?? 500,
+      completionWindowMs: Math.round((file.batch?.completion_window_seconds ?? 24 * 3600) * 1000),
+    }),
   });
 }
 

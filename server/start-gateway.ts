@@ -21,6 +21,7 @@ import { ensureBudgetSweeperSchedule } from '../temporal/budget-sweeper';
 import { connectTemporal, type TemporalSettings } from '../temporal/connect';
 import { ensureSearchAttributes } from '../temporal/ensure-search-attributes';
 import { createInteractiveWorker } from '../worker/create-worker';
+import { createBatchWorker } from '../worker/create-batch-worker';
 
 export interface GatewayOptions {
   readonly config: GatewayConfig;
@@ -79,6 +80,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
 
   let worker: Worker | undefined;
   let workerRun: Promise<void> | undefined;
+  let batch: RunningBatchWorker | undefined;
   if (opts.roles.worker) {
     worker = await createInteractiveWorker({
       connection,
@@ -95,6 +97,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       opts.logger.fatal({ err: err instanceof Error ? err.message : String(err) }, 'worker stopped with an error');
       process.exitCode = 1;
     });
+    batch = await startBatchWorker({ opts, connection, pool, prices, providers, budgetAlerts });
   }
 
   let server: Server | undefined;
@@ -141,10 +144,57 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
         await closing;
       }
       if (worker && worker.getState() === 'RUNNING') worker.shutdown();
+      await batch?.stop();
       await workerRun;
       await connection.close();
       await rateLimiter?.stop();
       await pool.end();
+    },
+  };
+}
+
+interface RunningBatchWorker {
+  stop(): Promise<void>;
+}
+
+/**
+ * The batch worker with its own rate limiter (batch items wait for the keys' rpm/tpm room; the
+ * limiter's counts are shared with the API instances through Postgres).
+ */
+async function startBatchWorker(deps: {
+  opts: GatewayOptions;
+  connection: NativeConnection;
+  pool: Pool;
+  prices: PriceCache;
+  providers: ProviderRegistry;
+  budgetAlerts: ReturnType<typeof temporalAlertNotifier>;
+}): Promise<RunningBatchWorker> {
+  const { opts } = deps;
+  const rateLimiter = new RateLimiter({
+    store: new PgRateLimitStore(deps.pool),
+    onSyncError: (err) => opts.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'rate limit sync failed; counting locally'),
+  });
+  rateLimiter.start();
+  const worker = await createBatchWorker({
+    connection: deps.connection,
+    namespace: opts.temporal.namespace,
+    config: opts.config,
+    providers: deps.providers,
+    pool: deps.pool,
+    prices: deps.prices,
+    rateLimiter,
+    workflowBundle: opts.workflowBundle,
+    budgetAlerts: deps.budgetAlerts,
+  });
+  const running = worker.run().catch((err: unknown) => {
+    opts.logger.fatal({ err: err instanceof Error ? err.message : String(err) }, 'batch worker stopped with an error');
+    process.exitCode = 1;
+  });
+  return {
+    async stop() {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running;
+      await rateLimiter.stop();
     },
   };
 }

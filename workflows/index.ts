@@ -4,3 +4,4 @@ export { embeddingsWorkflow } from './embeddings';
 export { releaseExpiredReservationsWorkflow } from './release-expired-reservations';
 export { budgetAlertWorkflow } from './budget-alert';
 export { redeliverBudgetAlertsWorkflow } from './redeliver-budget-alerts';
+export { batchWorkflow } from './batch';

@@ -3,6 +3,7 @@ import * as budgets from './002-budgets';
 import * as accountsAdmin from './003-accounts-admin';
 import * as rateLimits from './004-rate-limits';
 import * as budgetAlerts from './005-budget-alerts';
+import * as batches from './006-batches';
 
 /** Migrations in order. Append only: an applied migration is never edited. */
 export const MIGRATIONS: ReadonlyArray<{ readonly id: string; readonly sql: string }> = [
@@ -11,4 +12,5 @@ export const MIGRATIONS: ReadonlyArray<{ readonly id: string; readonly sql: stri
   { id: '003-accounts-admin', sql: accountsAdmin.sql },
   { id: '004-rate-limits', sql: rateLimits.sql },
   { id: '005-budget-alerts', sql: budgetAlerts.sql },
+  { id: '006-batches', sql: batches.sql },
 ];
