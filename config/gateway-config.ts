@@ -31,6 +31,8 @@ export interface BatchSettings {
   readonly keyConcurrency: ReadonlyMap<string, number>;
   /** Input lines per page activity. */
   readonly pageSize: number;
+  /** Pages per batch workflow run before it continues as new. */
+  readonly pagesPerRun: number;
   /** A batch's completion window in ms (24 h; shorter only in tests). */
   readonly completionWindowMs: number;
 }

@@ -86,6 +86,7 @@ export function parseConfig(raw: unknown, env: Env, source = 'config'): GatewayC
       concurrency: file.batch?.concurrency ?? 64,
       keyConcurrency: new Map(Object.entries(file.batch?.key_concurrency ?? {})),
       pageSize: file.batch?.page_size ?? 500,
+      pagesPerRun: file.batch?.pages_per_run ?? 50,
       completionWindowMs: Math.round((file.batch?.completion_window_seconds ?? 24 * 3600) * 1000),
     }),
   });

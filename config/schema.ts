@@ -63,6 +63,8 @@ const batchSchema = z
     key_concurrency: z.record(z.string().min(1), z.number().int().min(1).max(1000)).optional(),
     /** Input lines per page activity (default 500). */
     page_size: z.number().int().min(1).max(5000).optional(),
+    /** Pages per workflow run before continue-as-new (default 50). */
+    pages_per_run: z.number().int().min(1).max(500).optional(),
     /**
      * Overrides the completion window, in seconds, for tests only: clients always send `24h`,
      * which is the default (86400).

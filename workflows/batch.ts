@@ -25,6 +25,8 @@ export interface BatchWorkflowInput {
   readonly pageSize: number;
   /** Items in flight at once within a page. */
   readonly concurrency: number;
+  /** Pages per run before continue-as-new; default PAGES_PER_RUN. */
+  readonly pagesPerRun?: number;
   /** Lines up to this one are done (0 at the start). */
   readonly afterLine: number;
   /** Set on continued runs: the batch is already `in_progress`. */
@@ -39,7 +41,7 @@ export interface BatchWorkflowResult {
   readonly failed: number;
 }
 
-/** Pages per run before continue-as-new (about 6 history events each), unless the server suggests it sooner. */
+/** Default pages per run before continue-as-new (about 6 history events each), unless the server suggests it sooner. */
 export const PAGES_PER_RUN = 50;
 
 const { startBatch, finishBatch } = proxyActivities<BatchActivities>({
@@ -68,7 +70,7 @@ const { runBatchPage } = proxyActivities<BatchActivities>({
  *   finish; status `cancelled` with the partial output.
  * - Expiry: a durable timer at the end of the completion window cancels the page the same way;
  *   every item left gets a `batch_expired` error line; status `expired`.
- * - History stays bounded: continue-as-new every PAGES_PER_RUN pages (or when suggested).
+ * - History stays bounded: continue-as-new every `pagesPerRun` pages (or when suggested).
  */
 export async function batchWorkflow(input: BatchWorkflowInput): Promise<BatchWorkflowResult> {
   let cancelRequested = input.cancelRequested === true;
@@ -102,7 +104,7 @@ export async function batchWorkflow(input: BatchWorkflowInput): Promise<BatchWor
   for (let pages = 0; ; pages++) {
     if (cancelRequested) return finish('cancelled');
     if (expired || Date.now() >= input.expiresAtMs) return finish('expired');
-    if (pages >= PAGES_PER_RUN || workflowInfo().continueAsNewSuggested) {
+    if (pages >= (input.pagesPerRun ?? PAGES_PER_RUN) || workflowInfo().continueAsNewSuggested) {
       await condition(allHandlersFinished);
       return continueAsNew<typeof batchWorkflow>({ ...input, afterLine, started: true, cancelRequested });
     }

@@ -127,6 +127,7 @@ async function startWorkflow(deps: ApiDeps, batch: BatchRecord, key: ClientKey):
     caller: callerOf(key),
     expiresAtMs: batch.expiresAt.getTime(),
     pageSize: deps.config.batch.pageSize,
+    pagesPerRun: deps.config.batch.pagesPerRun,
     concurrency: deps.config.batch.keyConcurrency.get(key.id) ?? deps.config.batch.concurrency,
     afterLine: 0,
   };

@@ -13,7 +13,8 @@ import { testConfigFor, uniqueText } from '../support/test-gateway';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const REGISTER = path.join(ROOT, 'test', 'support', 'ts-register.js');
-const OVERRIDES = { batch: { page_size: 5, concurrency: 4 } };
+// Two pages per run: the batch continues as new three times, once across the kill.
+const OVERRIDES = { batch: { page_size: 5, concurrency: 4, pages_per_run: 2 } };
 const ITEMS = 40;
 
 /**
@@ -112,5 +113,15 @@ describe('batch worker restart', () => {
     expect(calls.every((n) => n >= 1)).toBe(true);
     expect(calls.filter((n) => n > 1).length).toBeLessThanOrEqual(OVERRIDES.batch.concurrency);
     await expectLedgerBalanced(pool, [account.tenantId]);
+
+    // The history stayed bounded: several runs chained by continue-as-new.
+    let runs = 0;
+    let runId: string | undefined;
+    do {
+      const history = await api.client.workflow.getHandle(`batch-${batch.id}`, runId).fetchHistory();
+      runs++;
+      runId = history.events?.[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId ?? undefined;
+    } while (runId);
+    expect(runs).toBeGreaterThanOrEqual(4);
   }, 120_000);
 });
