@@ -1,12 +1,19 @@
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { Worker } from '@temporalio/worker';
 import OpenAI from 'openai';
 import { createBudget, reconcileBudgets } from '../../db/ledger';
 import { createLogger } from '../../observability/logger';
 import { startGateway, type RunningGateway } from '../../server/start-gateway';
 import { expectLedgerBalanced, newAccount } from '../support/accounts';
 import { chatLine, jsonl, readResultFile, uploadBatchFile, waitForBatch } from '../support/batches';
-import { startTestGateway, testConfigFor, uniqueText, type TestGateway } from '../support/test-gateway';
+import { startTestGateway, testConfigFor, uniqueText, workflowBundle, type TestGateway } from '../support/test-gateway';
 
 const BATCH = { page_size: 4, concurrency: 2 };
+/** As in workflow-replay.test.ts: `SWITCHYARD_RECORD_HISTORIES=1` rewrites the golden batch histories. */
+const RECORD = process.env.SWITCHYARD_RECORD_HISTORIES === '1';
+const HISTORIES_DIR = path.join(__dirname, '..', 'histories');
 
 /** Cancel, expiry and budget exhaustion of a running batch. */
 describe('batch lifecycle', () => {
@@ -14,6 +21,8 @@ describe('batch lifecycle', () => {
   /** An API whose completion window is 2 s (the batches run on `gw`'s worker). */
   let shortWindow: RunningGateway;
   const tenants: string[] = [];
+  /** Finished batches whose histories the last test replays. */
+  const replays: Array<{ batchId: string; golden: string }> = [];
   beforeAll(async () => {
     gw = await startTestGateway({ configOverrides: { batch: BATCH } });
     shortWindow = await startGateway({
@@ -48,6 +57,7 @@ describe('batch lifecycle', () => {
 
     const done = await waitForBatch(account.openai, batch.id);
     expect(done.status).toBe('cancelled');
+    replays.push({ batchId: batch.id, golden: 'batch-cancelled' });
     expect(done.cancelled_at).toEqual(expect.any(Number));
     const output = await readResultFile(account.openai, done.output_file_id);
     expect(output.length).toBeGreaterThanOrEqual(2);
@@ -76,6 +86,7 @@ describe('batch lifecycle', () => {
 
     const done = await waitForBatch(openai, batch.id);
     expect(done.status).toBe('expired');
+    replays.push({ batchId: batch.id, golden: 'batch-expired' });
     expect(done.expired_at).toEqual(expect.any(Number));
     const output = await readResultFile(openai, done.output_file_id);
     const errors = await readResultFile(openai, done.error_file_id);
@@ -102,6 +113,7 @@ describe('batch lifecycle', () => {
     const batch = await account.openai.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
     const done = await waitForBatch(account.openai, batch.id);
     expect(done.status).toBe('completed');
+    replays.push({ batchId: batch.id, golden: 'batch-budget-exhausted' });
 
     const output = await readResultFile(account.openai, done.output_file_id);
     const errors = await readResultFile(account.openai, done.error_file_id);
@@ -119,4 +131,23 @@ describe('batch lifecycle', () => {
     ]);
     expect(rows[0]!.n).toBe(output.length);
   }, 60_000);
+
+  it('replays the batch histories (cancel signal, expiry timer, completion) without nondeterminism', async () => {
+    expect(replays).toHaveLength(3);
+    const histories = await Promise.all(
+      replays.map(async ({ batchId }) => ({
+        workflowId: `batch-${batchId}`,
+        history: await gw.gateway.client.workflow.getHandle(`batch-${batchId}`).fetchHistory(),
+      })),
+    );
+    let replayed = 0;
+    for await (const result of Worker.runReplayHistories({ workflowBundle: await workflowBundle() }, histories)) {
+      expect(result.error).toBeUndefined();
+      replayed++;
+    }
+    expect(replayed).toBe(3);
+    if (RECORD) {
+      histories.forEach(({ history }, i) => writeFileSync(path.join(HISTORIES_DIR, `${replays[i]!.golden}.json`), `${historyToJSON(history)}\n`));
+    }
+  });
 });
