@@ -64,10 +64,17 @@ export async function runPage(deps: ItemDeps, req: PageRequest, control: PageCon
   let answered = 0;
   let next = 0;
   const ctx = { batchId: req.batchId, caller: req.caller, policy, stopping };
+  // An item that throws (the database is gone, say) stops the page from starting more; the
+  // others finish, then the activity fails and Temporal retries the page, which skips them.
+  let failure: unknown;
   const worker = async (): Promise<void> => {
-    while (next < todo.length && !stopping()) {
+    while (next < todo.length && failure === undefined && !stopping()) {
       const line = todo[next++]!;
-      if ((await processItem(deps, ctx, line)) === 'answered') answered++;
+      try {
+        if ((await processItem(deps, ctx, line)) === 'answered') answered++;
+      } catch (err) {
+        failure ??= err;
+      }
     }
   };
   const timer = setInterval(() => {
@@ -79,6 +86,7 @@ export async function runPage(deps: ItemDeps, req: PageRequest, control: PageCon
   } finally {
     clearInterval(timer);
   }
+  if (failure !== undefined) throw failure;
   await refreshCounts(deps.pool, req.batchId);
   control.progress(answered);
   return { lastLine, endOfFile: endOfFile && !stopped, answered, stopped };
