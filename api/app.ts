@@ -31,10 +31,12 @@ import { listPricesRoute, putPriceRoute } from './routes/admin-prices';
 import { usageReportRoute } from './routes/admin-usage';
 import { deleteRateLimitRoute, getRateLimitRoute, putRateLimitRoute } from './routes/admin-rate-limits';
 import { listCircuitsRoute, openCircuitRoute, resetCircuitRoute } from './routes/admin-circuits';
+import { cancelBatchRoute, createBatchRoute, getBatchRoute, listBatchesRoute } from './routes/batches';
 import { chatCompletions } from './routes/chat-completions';
 import { CODEC_BODY_LIMIT_BYTES, codecRoute } from './routes/codec';
 import { codecSessionForm, createCodecSession } from './routes/codec-session';
 import { embeddings } from './routes/embeddings';
+import { deleteFileRoute, fileContentRoute, getFileRoute, listFilesRoute, uploadFileRoute } from './routes/files';
 import { healthz, readyz } from './routes/health';
 import { listModels } from './routes/models';
 
@@ -71,6 +73,16 @@ export function createApp(deps: ApiDeps): Express {
   route('post', '/v1/chat/completions', client, json, limited, chatCompletions(deps));
   route('post', '/v1/embeddings', client, json, limited, embeddings(deps));
   route('get', '/v1/models', client, listModels(deps));
+  // Multipart, streamed: no JSON body parser.
+  route('post', '/v1/files', client, uploadFileRoute(deps));
+  route('get', '/v1/files', client, listFilesRoute(deps));
+  route('get', '/v1/files/:id', client, getFileRoute(deps));
+  route('get', '/v1/files/:id/content', client, fileContentRoute(deps));
+  route('delete', '/v1/files/:id', client, deleteFileRoute(deps));
+  route('post', '/v1/batches', client, json, createBatchRoute(deps));
+  route('get', '/v1/batches', client, listBatchesRoute(deps));
+  route('get', '/v1/batches/:id', client, getBatchRoute(deps));
+  route('post', '/v1/batches/:id/cancel', client, cancelBatchRoute(deps));
 
   route('post', '/admin/tenants', admin, json, createTenantRoute(deps));
   route('get', '/admin/tenants', admin, listTenantsRoute(deps));

@@ -16,11 +16,17 @@ export const BENCH_KEY_ENV = 'SWITCHYARD_BENCH_UPSTREAM_KEY';
 export const BENCH_UPSTREAM_KEY = 'sk-bench-fake';
 
 /**
- * Writes `switchyard-bench.yaml` into `dir` and returns its path. No retries beyond the first
+ * Writes `name` (default `switchyard-bench.yaml`) into `dir`, with `extra` top-level sections
+ * (e.g. `batch`), and returns its path. No retries beyond the first
  * attempt are needed (the fake never fails), but the defaults are kept so the workflow runs the
  * same activity options as production.
  */
-export async function writeBenchConfig(dir: string, fakeUpstreamUrl: string): Promise<string> {
+export async function writeBenchConfig(
+  dir: string,
+  fakeUpstreamUrl: string,
+  extra: Record<string, unknown> = {},
+  name = 'switchyard-bench.yaml',
+): Promise<string> {
   const config = {
     providers: {
       'bench-openai': { type: 'openai', base_url: `${fakeUpstreamUrl}/v1`, api_key_env: BENCH_KEY_ENV, timeout_ms: 30_000 },
@@ -28,8 +34,9 @@ export async function writeBenchConfig(dir: string, fakeUpstreamUrl: string): Pr
     models: {
       [BENCH_MODEL]: { deployments: [{ provider: 'bench-openai', model: UPSTREAM_MODEL }] },
     },
+    ...extra,
   };
-  const file = path.join(dir, 'switchyard-bench.yaml');
+  const file = path.join(dir, name);
   await writeFile(file, stringify(config), 'utf8');
   return file;
 }

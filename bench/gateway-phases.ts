@@ -133,7 +133,7 @@ async function setRateLimit(gatewayUrl: string, adminToken: string, keyId: strin
 }
 
 /** Issues a client key through POST /admin/keys. */
-async function createClientKey(gatewayUrl: string, adminToken: string): Promise<{ id: string; key: string }> {
+export async function createClientKey(gatewayUrl: string, adminToken: string): Promise<{ id: string; key: string }> {
   const res = await fetch(`${gatewayUrl}/admin/keys`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${adminToken}` },

@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { startFakeUpstream } from '../test/fakes';
 import { BENCH_UPSTREAM_KEY, UPSTREAM_MODEL } from './bench-config';
+import { renderBatchReport, runBatchPhases, type BatchPhasesResult } from './batch-phases';
 import { chooseTransport, type TransportTrial } from './choose-transport';
 import { Cleanup } from './cleanup';
 import { CpuMeter } from './cpu-meter';
@@ -146,6 +147,21 @@ async function main(): Promise<void> {
       });
     }
 
+    let batchResult: BatchPhasesResult | undefined;
+    if (settings.groups.has(PhaseGroup.Batch)) {
+      log('batch phases (a gateway process per concurrency)…');
+      batchResult = await runBatchPhases({
+        distRoot: DIST_ROOT,
+        tempDir,
+        fakeUrl: fake.url,
+        infra,
+        cleanup,
+        lines: settings.batchLines,
+        concurrencies: settings.batchConcurrencies,
+      });
+    }
+
+    const batchReport = batchResult ? renderBatchReport(batchResult) : '';
     const report = renderReport({
       command,
       startedAt,
@@ -161,14 +177,16 @@ async function main(): Promise<void> {
       idle: gatewayResult?.idle,
       referenceProbeMs: gate.referenceProbeMs,
     });
-    process.stdout.write(`\n${report}`);
+    process.stdout.write(`\n${report}\n${batchReport}`);
     const resultsDir = path.join(PROJECT_ROOT, 'bench', 'results');
     await mkdir(resultsDir, { recursive: true });
-    const json = { command, startedAt, machine, infra: infra.description, transport: transportName, trials, rows, gatewayResult, floorDriverPeakRssKib };
+    const batch = batchResult && { rows: batchResult.rows, peakRssKib: Object.fromEntries(batchResult.peakRssKib) };
+    const json = { command, startedAt, machine, infra: infra.description, transport: transportName, trials, rows, gatewayResult, floorDriverPeakRssKib, batch };
     // A partial or profiled run must not replace the committed results of a full one.
     const partial = settings.groups.size < Object.keys(PhaseGroup).length || settings.cpuProfDir !== undefined;
     const base = partial ? 'partial' : 'latest';
-    if (!partial) await writeFile(path.join(resultsDir, 'latest.md'), report, 'utf8');
+    if (!partial) await writeFile(path.join(resultsDir, 'latest.md'), `${report}\n${batchReport}`, 'utf8');
+    if (batchResult) await writeFile(path.join(resultsDir, 'batch-latest.md'), batchReport, 'utf8');
     await writeFile(path.join(resultsDir, `${base}.json`), `${JSON.stringify(json, null, 2)}\n`, 'utf8');
     log(
       partial

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { ConfigError } from '../config/load-config';
 
 /** Phase groups that can be selected with BENCH_ONLY. */
-export const PhaseGroup = { Direct: 'direct', Fast: 'fast', Durable: 'durable', Floor: 'floor' } as const;
+export const PhaseGroup = { Direct: 'direct', Fast: 'fast', Durable: 'durable', Floor: 'floor', Batch: 'batch' } as const;
 /** One of the {@link PhaseGroup} values. */
 export type PhaseGroup = (typeof PhaseGroup)[keyof typeof PhaseGroup];
 
@@ -31,8 +31,17 @@ const envSchema = z.object({
   BENCH_ONLY: z
     .string()
     .transform((s) => s.split(',').map((x) => x.trim()))
-    .pipe(z.array(z.enum([PhaseGroup.Direct, PhaseGroup.Fast, PhaseGroup.Durable, PhaseGroup.Floor])).min(1))
+    .pipe(z.array(z.enum([PhaseGroup.Direct, PhaseGroup.Fast, PhaseGroup.Durable, PhaseGroup.Floor, PhaseGroup.Batch])).min(1))
     .optional(),
+  /** Batch part: input sizes in lines; default 1000,10000. */
+  BENCH_BATCH_LINES: z
+    .string()
+    .regex(/^\d+(,\d+)*$/, 'expected a comma-separated list of positive integers')
+    .transform((s) => s.split(',').map(Number))
+    .refine((list) => list.every((n) => n >= 1 && n <= 50_000), 'each value must be in 1..50000')
+    .default([1000, 10_000]),
+  /** Batch part: items in flight per batch; default 16,64. */
+  BENCH_BATCH_CONCURRENCY: positiveIntList.default([16, 64]),
   /** Directory for a V8 CPU profile of the gateway (node --cpu-prof); default none. */
   BENCH_CPU_PROF_DIR: z.string().min(1).optional(),
 });
@@ -44,6 +53,9 @@ export interface BenchSettings {
   readonly client: 'auto' | 'node:http' | 'fetch';
   readonly groups: ReadonlySet<PhaseGroup>;
   readonly cpuProfDir: string | undefined;
+  /** Batch part: input sizes (lines) and per-batch concurrencies. */
+  readonly batchLines: readonly number[];
+  readonly batchConcurrencies: readonly number[];
   /** Warm-up and measured counts at a concurrency. */
   shape(concurrency: number): { concurrency: number; warmup: number; requests: number };
 }
@@ -63,6 +75,8 @@ export function readBenchSettings(env: NodeJS.ProcessEnv = process.env): BenchSe
     client: s.BENCH_CLIENT,
     groups: new Set(s.BENCH_ONLY ?? Object.values(PhaseGroup)),
     cpuProfDir: s.BENCH_CPU_PROF_DIR,
+    batchLines: s.BENCH_BATCH_LINES,
+    batchConcurrencies: s.BENCH_BATCH_CONCURRENCY,
     shape: (concurrency) => ({
       concurrency,
       warmup: s.BENCH_WARMUP ?? Math.max(50, 2 * concurrency),

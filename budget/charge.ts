@@ -1,4 +1,4 @@
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import { recordCrossedThresholds } from '../db/budget-alerts';
 import type { RouteAttempt } from '../config/route-plan';
 import type { BudgetAlertNotifier } from './alert-types';
@@ -140,6 +140,8 @@ export interface SettleCallInput {
   /** `ok`, `error`, `client_disconnected`, …; stored on the usage record. */
   readonly status: string;
   readonly now?: Date;
+  /** A write committed with the settlement (a batch item's result line); see the ledger's `settle`. */
+  readonly alsoInTransaction?: (client: PoolClient) => Promise<void>;
 }
 
 export interface SettledCall {
@@ -175,6 +177,7 @@ export async function settleCall(deps: ChargeDeps, input: SettleCallInput): Prom
     },
     unheldCaller: input.held ? undefined : input.caller,
     now: input.now,
+    alsoInTransaction: input.alsoInTransaction,
   });
   if (input.held) await raiseBudgetAlerts(deps, input.reservationId);
   return { costUsd: result.costUsd, usageRecordId: result.usageRecordId };

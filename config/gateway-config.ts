@@ -49,6 +49,20 @@ export interface RetrySettings {
   readonly maxIntervalMs: number;
 }
 
+/** How batches run (`batch` in switchyard.yaml). */
+export interface BatchSettings {
+  /** Items of one batch in flight at once. */
+  readonly concurrency: number;
+  /** Per client key id, replacing `concurrency` for that key's batches. */
+  readonly keyConcurrency: ReadonlyMap<string, number>;
+  /** Input lines per page activity. */
+  readonly pageSize: number;
+  /** Pages per batch workflow run before it continues as new. */
+  readonly pagesPerRun: number;
+  /** A batch's completion window in ms (24 h; shorter only in tests). */
+  readonly completionWindowMs: number;
+}
+
 /** Everything the gateway reads at start, parsed once and frozen. */
 export interface GatewayConfig {
   readonly providers: ReadonlyMap<string, ProviderSettings>;
@@ -61,6 +75,9 @@ export interface GatewayConfig {
   readonly streamHoldMs: number;
   /** Graceful shutdown: how long in-flight requests may still run after SIGTERM, in ms. */
   readonly shutdownDrainMs: number;
+  /** Largest accepted file upload, in bytes. */
+  readonly maxFileBytes: number;
+  readonly batch: BatchSettings;
   /** Circuit breakers: defaults, per-deployment overrides, sync period. */
   readonly circuits: CircuitConfig;
   readonly healthChecks: HealthCheckSettings;

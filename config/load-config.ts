@@ -109,6 +109,14 @@ export function parseConfig(raw: unknown, env: Env, source = 'config'): GatewayC
       intervalSeconds: file.health_checks?.interval_seconds ?? 60,
       timeoutMs: file.health_checks?.timeout_ms ?? 10_000,
     }),
+    maxFileBytes: file.limits?.max_file_bytes ?? 200 * 1000 * 1000,
+    batch: Object.freeze({
+      concurrency: file.batch?.concurrency ?? 64,
+      keyConcurrency: new Map(Object.entries(file.batch?.key_concurrency ?? {})),
+      pageSize: file.batch?.page_size ?? 500,
+      pagesPerRun: file.batch?.pages_per_run ?? 50,
+      completionWindowMs: Math.round((file.batch?.completion_window_seconds ?? 24 * 3600) * 1000),
+    }),
   });
 }
 

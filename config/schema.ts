@@ -91,6 +91,24 @@ const retrySchema = z
   })
   .strict();
 
+const batchSchema = z
+  .object({
+    /** Items of one batch in flight at once (default 64). */
+    concurrency: z.number().int().min(1).max(1000).optional(),
+    /** Per client key id: items in flight at once for that key's batches, instead of `concurrency`. */
+    key_concurrency: z.record(z.string().min(1), z.number().int().min(1).max(1000)).optional(),
+    /** Input lines per page activity (default 500). */
+    page_size: z.number().int().min(1).max(5000).optional(),
+    /** Pages per workflow run before continue-as-new (default 50). */
+    pages_per_run: z.number().int().min(1).max(500).optional(),
+    /**
+     * Overrides the completion window, in seconds, for tests only: clients always send `24h`,
+     * which is the default (86400).
+     */
+    completion_window_seconds: z.number().positive().optional(),
+  })
+  .strict();
+
 export const fileConfigSchema = z
   .object({
     providers: z.record(z.string().regex(/^[a-z0-9][a-z0-9_-]*$/i), providerSchema),
@@ -136,6 +154,8 @@ export const fileConfigSchema = z
           .positive()
           .max(24 * 3600)
           .optional(),
+        /** Largest accepted file upload (`POST /v1/files`) in bytes (default 200 MB); larger gets 413. */
+        max_file_bytes: z.number().int().positive().optional(),
       })
       .strict()
       .optional(),
@@ -149,6 +169,7 @@ export const fileConfigSchema = z
       })
       .strict()
       .optional(),
+    batch: batchSchema.optional(),
   })
   .strict();
 

@@ -1,3 +1,4 @@
+import type { DataConverter } from '@temporalio/common';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { Client } from '@temporalio/client';
@@ -38,6 +39,7 @@ import { DeploymentStats } from '../routing/deployment-stats';
 import { createDeploymentBalancer } from '../routing/deployment-balancer';
 import { ensureHealthCheckSchedule } from '../temporal/health-check-schedule';
 import type { GatewayMetrics } from '../observability/metrics';
+import { createBatchWorker } from '../worker/create-batch-worker';
 
 export interface GatewayOptions {
   readonly config: GatewayConfig;
@@ -131,6 +133,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
 
   let worker: Worker | undefined;
   let workerRun: Promise<void> | undefined;
+  let batch: RunningBatchWorker | undefined;
   if (opts.roles.worker) {
     worker = await createInteractiveWorker({
       connection,
@@ -155,6 +158,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       opts.logger.fatal({ err: err instanceof Error ? err.message : String(err) }, 'worker stopped with an error');
       process.exitCode = 1;
     });
+    batch = await startBatchWorker({ opts, connection, pool, prices, providers, budgetAlerts, dataConverter });
   }
 
   let server: Server | undefined;
@@ -214,6 +218,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
         if (!finishedInTime) opts.logger.warn({ drainMs: opts.config.shutdownDrainMs }, 'drain deadline reached: remaining streams and requests were ended');
       }
       if (worker && worker.getState() === 'RUNNING') worker.shutdown();
+      await batch?.stop();
       await workerRun;
       detachTemporalMetrics?.();
       await connection.close();
@@ -221,6 +226,54 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       await circuits.stop();
       await pool.end();
       await tracing?.shutdown();
+    },
+  };
+}
+
+interface RunningBatchWorker {
+  stop(): Promise<void>;
+}
+
+/**
+ * The batch worker with its own rate limiter (batch items wait for the keys' rpm/tpm room; the
+ * limiter's counts are shared with the API instances through Postgres).
+ */
+async function startBatchWorker(deps: {
+  opts: GatewayOptions;
+  connection: NativeConnection;
+  pool: Pool;
+  prices: PriceCache;
+  providers: ProviderRegistry;
+  budgetAlerts: ReturnType<typeof temporalAlertNotifier>;
+  dataConverter: DataConverter;
+}): Promise<RunningBatchWorker> {
+  const { opts } = deps;
+  const rateLimiter = new RateLimiter({
+    store: new PgRateLimitStore(deps.pool),
+    onSyncError: (err) => opts.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'rate limit sync failed; counting locally'),
+  });
+  rateLimiter.start();
+  const worker = await createBatchWorker({
+    connection: deps.connection,
+    namespace: opts.temporal.namespace,
+    config: opts.config,
+    providers: deps.providers,
+    pool: deps.pool,
+    prices: deps.prices,
+    rateLimiter,
+    workflowBundle: opts.workflowBundle,
+    budgetAlerts: deps.budgetAlerts,
+    dataConverter: deps.dataConverter,
+  });
+  const running = worker.run().catch((err: unknown) => {
+    opts.logger.fatal({ err: err instanceof Error ? err.message : String(err) }, 'batch worker stopped with an error');
+    process.exitCode = 1;
+  });
+  return {
+    async stop() {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running;
+      await rateLimiter.stop();
     },
   };
 }

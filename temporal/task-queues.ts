@@ -4,5 +4,7 @@
  */
 export const TaskQueue = {
   Interactive: 'switchyard-interactive',
+  /** Batch workflows and their page activities (worker/create-batch-worker.ts). */
+  Batch: 'switchyard-batch',
 } as const;
 export type TaskQueue = (typeof TaskQueue)[keyof typeof TaskQueue];

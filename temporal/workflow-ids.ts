@@ -31,3 +31,8 @@ export function idempotentWorkflowId(prefix: string, digest: string): string {
 export function budgetAlertWorkflowId(alert: { readonly budgetId: string; readonly periodStart: string; readonly threshold: number }): string {
   return `budget-alert-${alert.budgetId}-${alert.periodStart}-${alert.threshold}`;
 }
+
+/** `batch-<batch id>`: one workflow per batch, across its continued runs. */
+export function batchWorkflowId(batchId: string): string {
+  return `batch-${batchId}`;
+}

@@ -22,7 +22,8 @@ export async function chatCompletionWorkflow(input: ChatWorkflowInput): Promise<
     withBudget(input, { kind: 'chat', request: input.request }, () =>
       runPlan(
         input,
-        (attempt, options) => callChat.executeWithOptions(options, [{ requestId: input.requestId, attempt, request: input.request, retry: input.retry, ...deadlineOf(input) }]),
+        (attempt, options) =>
+          callChat.executeWithOptions(options, [{ requestId: input.requestId, attempt, request: input.request, retry: input.retry, ...deadlineOf(input) }]),
         progress,
       ),
     ),

@@ -15,7 +15,10 @@ export async function embeddingsWorkflow(input: EmbeddingsWorkflowInput): Promis
     withBudget(input, { kind: 'embeddings', request: input.request }, () =>
       runPlan(
         input,
-        (attempt, options) => callEmbeddings.executeWithOptions(options, [{ requestId: input.requestId, attempt, request: input.request, retry: input.retry, ...deadlineOf(input) }]),
+        (attempt, options) =>
+          callEmbeddings.executeWithOptions(options, [
+            { requestId: input.requestId, attempt, request: input.request, retry: input.retry, ...deadlineOf(input) },
+          ]),
         progress,
       ),
     ),

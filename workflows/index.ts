@@ -9,3 +9,4 @@ export { deploymentHealthCheckWorkflow } from './health-check';
 export { keyRotationWorkflow } from './key-rotation';
 export { credentialRotationWorkflow } from './credential-rotation';
 export { scheduledKeyRotationsWorkflow } from './scheduled-key-rotations';
+export { batchWorkflow } from './batch';

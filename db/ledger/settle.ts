@@ -1,4 +1,5 @@
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
+import type { Queryable } from '../queryable';
 import { unitsToUsd, usdToUnits } from '../../prices/usd';
 import { LedgerError, LedgerErrorCode } from './errors';
 import { lockItemPeriods, lockReservation } from './locks';
@@ -41,6 +42,12 @@ export interface SettleInput {
   readonly unheldCaller?: { readonly tenantId: string; readonly teamId?: string | null; readonly keyId: string };
   /** The clock; stamps the usage record and the settlement. Default: now. */
   readonly now?: Date;
+  /**
+   * Another write that must commit with the settlement, or not at all (a batch item's result
+   * line). Runs in the settlement's transaction, also when it replays an earlier settlement, so
+   * it must be idempotent itself.
+   */
+  readonly alsoInTransaction?: (client: PoolClient) => Promise<void>;
 }
 
 export interface SettleResult {
@@ -72,72 +79,86 @@ export interface SettleResult {
 export async function settle(pool: Pool, input: SettleInput): Promise<SettleResult> {
   const cost = unitsToUsd(usdToUnits(input.actualCostUsd));
   const now = input.now ?? new Date();
-  if (input.unheldCaller) {
+  if (input.unheldCaller && !input.alsoInTransaction) {
     const first = await settleUnheld(pool, input, input.unheldCaller, cost, now);
     if (first) return first;
     // The id exists already: a retried settlement (replayed below) or a real reservation.
   }
   return inTransaction(pool, async (client) => {
-    const r = await lockReservation(client, input.reservationId);
-    if (r.state === ReservationState.Settled) {
-      const { rows } = await client.query<{ id: string; cost_usd: string }>('SELECT id, cost_usd FROM usage_records WHERE reservation_id = $1', [
-        input.reservationId,
-      ]);
-      const usage = rows[0]!;
-      return {
-        reservationId: input.reservationId,
-        costUsd: unitsToUsd(usdToUnits(usage.cost_usd)),
-        usageRecordId: usage.id,
-        settledFrom: r.release_reason === null ? 'reserved' : 'released',
-        replayed: true,
-      };
+    if (input.unheldCaller && input.alsoInTransaction) {
+      const first = await settleUnheld(client, input, input.unheldCaller, cost, now);
+      if (first) {
+        await input.alsoInTransaction(client);
+        return first;
+      }
     }
-    if (r.state === ReservationState.Refused) {
-      throw new LedgerError(LedgerErrorCode.ReservationRefused, `reservation ${input.reservationId} was refused; nothing to settle`);
-    }
-    const wasReserved = r.state === ReservationState.Reserved;
-    await lockItemPeriods(client, input.reservationId);
-    await client.query(
-      `UPDATE budget_periods bp
-       SET reserved = bp.reserved - CASE WHEN $2 THEN ri.amount_usd ELSE 0 END, spent = bp.spent + $3::numeric
-       FROM reservation_items ri
-       WHERE ri.reservation_id = $1 AND bp.budget_id = ri.budget_id AND bp.period_start = ri.period_start`,
-      [input.reservationId, wasReserved, cost],
-    );
-    const u = input.usage;
-    const { rows } = await client.query<{ id: string }>(
-      `INSERT INTO usage_records (request_id, reservation_id, tenant_id, team_id, key_id, model, provider, deployment,
-         input_tokens, output_tokens, cached_input_tokens, cost_usd, latency_ms, status, tags, price_id, created_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) RETURNING id`,
-      [
-        u.requestId,
-        input.reservationId,
-        r.tenant_id,
-        r.team_id,
-        r.key_id,
-        u.model,
-        u.provider ?? null,
-        u.deployment ?? null,
-        u.inputTokens,
-        u.outputTokens,
-        u.cachedInputTokens ?? 0,
-        cost,
-        u.latencyMs ?? null,
-        u.status,
-        JSON.stringify(u.tags ?? {}),
-        u.priceId ?? null,
-        now,
-      ],
-    );
-    await client.query(`UPDATE reservations SET state = 'settled', actual_cost_usd = $2, settled_at = $3 WHERE id = $1`, [input.reservationId, cost, now]);
+    const settled = await settleReserved(client, input, cost, now);
+    await input.alsoInTransaction?.(client);
+    return settled;
+  });
+}
+
+/** The locked path of `settle`: a reservation row exists (held, released or already settled). */
+async function settleReserved(client: PoolClient, input: SettleInput, cost: string, now: Date): Promise<SettleResult> {
+  const r = await lockReservation(client, input.reservationId);
+  if (r.state === ReservationState.Settled) {
+    const { rows } = await client.query<{ id: string; cost_usd: string }>('SELECT id, cost_usd FROM usage_records WHERE reservation_id = $1', [
+      input.reservationId,
+    ]);
+    const usage = rows[0]!;
     return {
       reservationId: input.reservationId,
-      costUsd: cost,
-      usageRecordId: rows[0]!.id,
-      settledFrom: wasReserved ? 'reserved' : 'released',
-      replayed: false,
+      costUsd: unitsToUsd(usdToUnits(usage.cost_usd)),
+      usageRecordId: usage.id,
+      settledFrom: r.release_reason === null ? 'reserved' : 'released',
+      replayed: true,
     };
-  });
+  }
+  if (r.state === ReservationState.Refused) {
+    throw new LedgerError(LedgerErrorCode.ReservationRefused, `reservation ${input.reservationId} was refused; nothing to settle`);
+  }
+  const wasReserved = r.state === ReservationState.Reserved;
+  await lockItemPeriods(client, input.reservationId);
+  await client.query(
+    `UPDATE budget_periods bp
+     SET reserved = bp.reserved - CASE WHEN $2 THEN ri.amount_usd ELSE 0 END, spent = bp.spent + $3::numeric
+     FROM reservation_items ri
+     WHERE ri.reservation_id = $1 AND bp.budget_id = ri.budget_id AND bp.period_start = ri.period_start`,
+    [input.reservationId, wasReserved, cost],
+  );
+  const u = input.usage;
+  const { rows } = await client.query<{ id: string }>(
+    `INSERT INTO usage_records (request_id, reservation_id, tenant_id, team_id, key_id, model, provider, deployment,
+       input_tokens, output_tokens, cached_input_tokens, cost_usd, latency_ms, status, tags, price_id, created_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) RETURNING id`,
+    [
+      u.requestId,
+      input.reservationId,
+      r.tenant_id,
+      r.team_id,
+      r.key_id,
+      u.model,
+      u.provider ?? null,
+      u.deployment ?? null,
+      u.inputTokens,
+      u.outputTokens,
+      u.cachedInputTokens ?? 0,
+      cost,
+      u.latencyMs ?? null,
+      u.status,
+      JSON.stringify(u.tags ?? {}),
+      u.priceId ?? null,
+      now,
+    ],
+  );
+  await client.query(`UPDATE reservations SET state = 'settled', actual_cost_usd = $2, settled_at = $3 WHERE id = $1`, [input.reservationId, cost, now]);
+  return {
+    reservationId: input.reservationId,
+    costUsd: cost,
+    usageRecordId: rows[0]!.id,
+    settledFrom: wasReserved ? 'reserved' : 'released',
+    replayed: false,
+  };
 }
 
 /**
@@ -147,7 +168,7 @@ export async function settle(pool: Pool, input: SettleInput): Promise<SettleResu
  * transaction, which replays a finished settlement).
  */
 async function settleUnheld(
-  pool: Pool,
+  pool: Queryable,
   input: SettleInput,
   caller: NonNullable<SettleInput['unheldCaller']>,
   cost: string,

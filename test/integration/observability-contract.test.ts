@@ -96,9 +96,7 @@ describe('metrics contract', () => {
 
   it('exports every metric the Grafana dashboard and the alert rules reference', () => {
     const exported = exportedSampleNames(metrics);
-    const missing = [...referencedMetrics()]
-      .filter(([name]) => !exported.has(name))
-      .map(([name, where]) => `${name} (${where.join(', ')})`);
+    const missing = [...referencedMetrics()].filter(([name]) => !exported.has(name)).map(([name, where]) => `${name} (${where.join(', ')})`);
     expect(missing).toEqual([]);
   });
 });

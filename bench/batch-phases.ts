@@ -1,0 +1,209 @@
+/**
+ * The batch part of the benchmark (`BENCH_ONLY=batch`): for each per-batch concurrency, a
+ * gateway process (api + workers, as `npm start` runs it) configured with it; for each input
+ * size, one batch of chat lines against the zero-latency fake, from upload to `completed`.
+ */
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { Client, Connection } from '@temporalio/client';
+import { getFreePort } from '../temporal/free-port';
+import { batchWorkflowId } from '../temporal/workflow-ids';
+import { BENCH_KEY_ENV, BENCH_MODEL, BENCH_UPSTREAM_KEY, writeBenchConfig } from './bench-config';
+import type { Cleanup } from './cleanup';
+import { createClientKey } from './gateway-phases';
+import { startGatewayProcess } from './gateway-process';
+import type { BenchInfra } from './infra';
+import { log } from './log';
+import { peakRssKib } from './proc-stats';
+
+/** One measured batch. */
+export interface BatchRow {
+  readonly lines: number;
+  readonly concurrency: number;
+  /** Upload of the input file (multipart, validated and stored), ms. */
+  readonly uploadMs: number;
+  /** From `POST /v1/batches` to `completed` seen by polling every 50 ms, ms. */
+  readonly runMs: number;
+  readonly itemsPerSecond: number;
+  readonly completed: number;
+  readonly failed: number;
+  /** Temporal history events of the batch workflow, over all its continued runs. */
+  readonly historyEvents: number;
+  readonly runs: number;
+}
+
+export interface BatchPhasesResult {
+  readonly rows: readonly BatchRow[];
+  /** Peak RSS (VmHWM) of the gateway process that ran the batch worker, per concurrency. */
+  readonly peakRssKib: ReadonlyMap<number, number | undefined>;
+}
+
+/** Page size the benchmark runs with (the default). */
+const PAGE_SIZE = 500;
+const BATCH_TIMEOUT_MS = 15 * 60_000;
+
+/**
+ * Runs every (concurrency, size) pair; each concurrency gets a fresh gateway process so its peak
+ * RSS is its own.
+ *
+ * @throws if a gateway does not start, an upload is refused or a batch does not complete.
+ */
+export async function runBatchPhases(opts: {
+  distRoot: string;
+  tempDir: string;
+  fakeUrl: string;
+  infra: BenchInfra;
+  cleanup: Cleanup;
+  lines: readonly number[];
+  concurrencies: readonly number[];
+}): Promise<BatchPhasesResult> {
+  const connection = await Connection.connect({ address: opts.infra.temporalAddress });
+  const client = new Client({ connection, namespace: opts.infra.namespace });
+  const rows: BatchRow[] = [];
+  const peak = new Map<number, number | undefined>();
+  try {
+    for (const concurrency of opts.concurrencies) {
+      const configFile = await writeBenchConfig(
+        opts.tempDir,
+        opts.fakeUrl,
+        { batch: { concurrency, page_size: PAGE_SIZE } },
+        `switchyard-bench-batch-${concurrency}.yaml`,
+      );
+      const port = await getFreePort();
+      const adminToken = randomBytes(24).toString('hex');
+      log(`batch: starting the gateway with batch.concurrency=${concurrency}…`);
+      const gateway = await startGatewayProcess({
+        distRoot: opts.distRoot,
+        port,
+        logFile: path.join(opts.tempDir, `gateway-batch-${concurrency}.log`),
+        cleanup: opts.cleanup,
+        env: {
+          ...process.env,
+          TEMPORAL_ADDRESS: opts.infra.temporalAddress,
+          TEMPORAL_NAMESPACE: opts.infra.namespace,
+          DATABASE_URL: opts.infra.databaseUrl,
+          SWITCHYARD_CONFIG: configFile,
+          HOST: '127.0.0.1',
+          PORT: String(port),
+          SWITCHYARD_API_WORKER: 'true',
+          LOG_LEVEL: 'warn',
+          SWITCHYARD_ADMIN_TOKEN: adminToken,
+          [BENCH_KEY_ENV]: BENCH_UPSTREAM_KEY,
+        },
+      });
+      try {
+        const { key } = await createClientKey(gateway.url, adminToken);
+        for (const lines of opts.lines) {
+          const row = await runOneBatch({ url: gateway.url, key, lines, concurrency, client });
+          rows.push(row);
+          log(
+            `  batch ${lines} lines c=${concurrency}: ${row.itemsPerSecond.toFixed(0)} items/s (${(row.runMs / 1000).toFixed(1)} s; upload ` +
+              `${(row.uploadMs / 1000).toFixed(2)} s), ${row.historyEvents} history events in ${row.runs} run(s)`,
+          );
+        }
+        peak.set(concurrency, peakRssKib(gateway.pid));
+      } finally {
+        await gateway.owned.stop();
+      }
+    }
+  } finally {
+    await connection.close();
+  }
+  return { rows, peakRssKib: peak };
+}
+
+async function runOneBatch(opts: { url: string; key: string; lines: number; concurrency: number; client: Client }): Promise<BatchRow> {
+  const auth = { authorization: `Bearer ${opts.key}` };
+  const text = Array.from({ length: opts.lines }, (_, i) =>
+    JSON.stringify({
+      custom_id: `item-${i}`,
+      method: 'POST',
+      url: '/v1/chat/completions',
+      body: { model: BENCH_MODEL, messages: [{ role: 'user', content: `Say hello to item ${i}` }], max_tokens: 16 },
+    }),
+  ).join('\n');
+  const form = new FormData();
+  form.append('purpose', 'batch');
+  form.append('file', new Blob([text]), 'bench.jsonl');
+  const uploadStarted = performance.now();
+  const uploaded = await json<{ id: string }>(await fetch(`${opts.url}/v1/files`, { method: 'POST', headers: auth, body: form }), 'upload');
+  const uploadMs = performance.now() - uploadStarted;
+
+  const started = performance.now();
+  const created = await json<{ id: string }>(
+    await fetch(`${opts.url}/v1/batches`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ input_file_id: uploaded.id, endpoint: '/v1/chat/completions', completion_window: '24h' }),
+    }),
+    'create batch',
+  );
+  let batch: { status: string; request_counts: { completed: number; failed: number } };
+  for (;;) {
+    batch = await json(await fetch(`${opts.url}/v1/batches/${created.id}`, { headers: auth }), 'get batch');
+    if (['completed', 'failed', 'expired', 'cancelled'].includes(batch.status)) break;
+    if (performance.now() - started > BATCH_TIMEOUT_MS) throw new Error(`batch ${created.id} still ${batch.status} after ${BATCH_TIMEOUT_MS} ms`);
+    await delay(50);
+  }
+  const runMs = performance.now() - started;
+  if (batch.status !== 'completed') throw new Error(`batch ${created.id} ended ${batch.status}`);
+  const history = await historyEvents(opts.client, batchWorkflowId(created.id));
+  return {
+    lines: opts.lines,
+    concurrency: opts.concurrency,
+    uploadMs,
+    runMs,
+    itemsPerSecond: (opts.lines * 1000) / runMs,
+    completed: batch.request_counts.completed,
+    failed: batch.request_counts.failed,
+    historyEvents: history.events,
+    runs: history.runs,
+  };
+}
+
+/**
+ * Events of every run of a workflow: fetches the latest run's history, then follows each run's
+ * `continuedExecutionRunId` back to the first one.
+ */
+async function historyEvents(client: Client, workflowId: string): Promise<{ events: number; runs: number }> {
+  let runId: string | undefined;
+  let events = 0;
+  let runs = 0;
+  for (;;) {
+    const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
+    const list = history.events ?? [];
+    events += list.length;
+    runs++;
+    const previous = list[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId;
+    if (!previous) return { events, runs };
+    runId = previous;
+  }
+}
+
+async function json<T>(res: Response, what: string): Promise<T> {
+  const body = await res.text();
+  if (!res.ok) throw new Error(`${what}: HTTP ${res.status}: ${body.slice(0, 300)}`);
+  return JSON.parse(body) as T;
+}
+
+/** The batch part's markdown table. */
+export function renderBatchReport(result: BatchPhasesResult): string {
+  const lines = [
+    '## Batches (zero-latency fake, page size 500)',
+    '',
+    '| lines | concurrency | items/s | run s | upload s | completed | failed | history events (runs) |',
+    '|---:|---:|---:|---:|---:|---:|---:|---|',
+    ...result.rows.map(
+      (r) =>
+        `| ${r.lines} | ${r.concurrency} | ${r.itemsPerSecond.toFixed(0)} | ${(r.runMs / 1000).toFixed(1)} | ${(r.uploadMs / 1000).toFixed(2)} | ` +
+        `${r.completed} | ${r.failed} | ${r.historyEvents} (${r.runs}) |`,
+    ),
+    '',
+    ...[...result.peakRssKib].map(
+      ([c, kib]) => `Gateway (api + workers) peak RSS at concurrency ${c}: ${kib === undefined ? 'n/a' : `${(kib / 1024).toFixed(0)} MiB`}`,
+    ),
+    '',
+  ];
+  return lines.join('\n');
+}
