@@ -6,7 +6,9 @@ import OpenAI from 'openai';
 import { createBudget, reconcileBudgets } from '../../db/ledger';
 import { createLogger } from '../../observability/logger';
 import { startGateway, type RunningGateway } from '../../server/start-gateway';
+import { historyDataConverter } from '../../temporal/data-converter';
 import { expectLedgerBalanced, newAccount } from '../support/accounts';
+import { TEST_HISTORY_KEYRING } from '../support/history-keys';
 import { chatLine, jsonl, readResultFile, uploadBatchFile, waitForBatch } from '../support/batches';
 import { startTestGateway, testConfigFor, uniqueText, workflowBundle, type TestGateway } from '../support/test-gateway';
 
@@ -32,6 +34,7 @@ describe('batch lifecycle', () => {
       roles: { api: true, worker: false },
       port: 0,
       logger: createLogger({ level: 'silent' }),
+      historyKeyring: TEST_HISTORY_KEYRING,
     });
   });
   afterAll(async () => {
@@ -141,7 +144,10 @@ describe('batch lifecycle', () => {
       })),
     );
     let replayed = 0;
-    for await (const result of Worker.runReplayHistories({ workflowBundle: await workflowBundle() }, histories)) {
+    for await (const result of Worker.runReplayHistories(
+      { workflowBundle: await workflowBundle(), dataConverter: historyDataConverter(TEST_HISTORY_KEYRING) },
+      histories,
+    )) {
       expect(result.error).toBeUndefined();
       replayed++;
     }
