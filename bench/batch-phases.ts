@@ -1,15 +1,19 @@
 /**
- * The batch part of the benchmark (`BENCH_ONLY=batch`): for each per-batch concurrency, a
- * gateway process (api + workers, as `npm start` runs it) configured with it; for each input
- * size, one batch of chat lines against the zero-latency fake, from upload to `completed`.
+ * The batch part of the benchmark (`BENCH_ONLY=batch`): for each per-batch concurrency, an API
+ * process (`npm run api` without its worker) and a separate worker process (`npm run worker`,
+ * which runs the batch worker) configured with it, so the worker's peak RSS is its own; for each
+ * input size, one batch of chat lines against the zero-latency fake, from upload to `completed`.
  */
 import { randomBytes } from 'node:crypto';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Client, Connection } from '@temporalio/client';
 import { getFreePort } from '../temporal/free-port';
+import { formatHistoryKeyring, generateHistoryKey, historyKeyring } from '../temporal/history-keyring';
 import { batchWorkflowId } from '../temporal/workflow-ids';
 import { BENCH_KEY_ENV, BENCH_MODEL, BENCH_UPSTREAM_KEY, writeBenchConfig } from './bench-config';
+import { spawnOwned, type OwnedChild } from './child-process';
 import type { Cleanup } from './cleanup';
 import { createClientKey } from './gateway-phases';
 import { startGatewayProcess } from './gateway-process';
@@ -35,7 +39,7 @@ export interface BatchRow {
 
 export interface BatchPhasesResult {
   readonly rows: readonly BatchRow[];
-  /** Peak RSS (VmHWM) of the gateway process that ran the batch worker, per concurrency. */
+  /** Peak RSS (VmHWM) of the worker process (interactive + batch workers), per concurrency. */
   readonly peakRssKib: ReadonlyMap<number, number | undefined>;
 }
 
@@ -73,24 +77,36 @@ export async function runBatchPhases(opts: {
       const port = await getFreePort();
       const adminToken = randomBytes(24).toString('hex');
       log(`batch: starting the gateway with batch.concurrency=${concurrency}…`);
+      const env: NodeJS.ProcessEnv = {
+        ...process.env,
+        TEMPORAL_ADDRESS: opts.infra.temporalAddress,
+        TEMPORAL_NAMESPACE: opts.infra.namespace,
+        DATABASE_URL: opts.infra.databaseUrl,
+        SWITCHYARD_CONFIG: configFile,
+        HOST: '127.0.0.1',
+        PORT: String(port),
+        SWITCHYARD_API_WORKER: 'false',
+        LOG_LEVEL: 'warn',
+        SWITCHYARD_ADMIN_TOKEN: adminToken,
+        // History encrypted under a per-run key, as deployed (api and worker share it).
+        SWITCHYARD_HISTORY_KEYS: formatHistoryKeyring(historyKeyring([generateHistoryKey('bench')])),
+        [BENCH_KEY_ENV]: BENCH_UPSTREAM_KEY,
+      };
+      const worker = await startWorkerProcess({
+        distRoot: opts.distRoot,
+        env: { ...env, LOG_LEVEL: 'info' },
+        logFile: path.join(opts.tempDir, `worker-batch-${concurrency}.log`),
+        cleanup: opts.cleanup,
+      });
       const gateway = await startGatewayProcess({
         distRoot: opts.distRoot,
         port,
-        logFile: path.join(opts.tempDir, `gateway-batch-${concurrency}.log`),
+        logFile: path.join(opts.tempDir, `api-batch-${concurrency}.log`),
         cleanup: opts.cleanup,
-        env: {
-          ...process.env,
-          TEMPORAL_ADDRESS: opts.infra.temporalAddress,
-          TEMPORAL_NAMESPACE: opts.infra.namespace,
-          DATABASE_URL: opts.infra.databaseUrl,
-          SWITCHYARD_CONFIG: configFile,
-          HOST: '127.0.0.1',
-          PORT: String(port),
-          SWITCHYARD_API_WORKER: 'true',
-          LOG_LEVEL: 'warn',
-          SWITCHYARD_ADMIN_TOKEN: adminToken,
-          [BENCH_KEY_ENV]: BENCH_UPSTREAM_KEY,
-        },
+        env,
+      }).catch(async (err: unknown) => {
+        await worker.stop();
+        throw err;
       });
       try {
         const { key } = await createClientKey(gateway.url, adminToken);
@@ -102,15 +118,42 @@ export async function runBatchPhases(opts: {
               `${(row.uploadMs / 1000).toFixed(2)} s), ${row.historyEvents} history events in ${row.runs} run(s)`,
           );
         }
-        peak.set(concurrency, peakRssKib(gateway.pid));
+        peak.set(concurrency, peakRssKib(worker.pid));
       } finally {
         await gateway.owned.stop();
+        await worker.stop();
       }
     }
   } finally {
     await connection.close();
   }
   return { rows, peakRssKib: peak };
+}
+
+const WORKER_READY_TIMEOUT_MS = 120_000;
+
+/** `dist/bin/worker.js` as its own process; resolves once its log says it polls. */
+async function startWorkerProcess(opts: { distRoot: string; env: NodeJS.ProcessEnv; logFile: string; cleanup: Cleanup }): Promise<OwnedChild> {
+  const fd = openSync(opts.logFile, 'a');
+  let owned: OwnedChild;
+  try {
+    owned = spawnOwned(process.execPath, [path.join(opts.distRoot, 'bin', 'worker.js')], { env: opts.env, stdio: ['ignore', fd, fd] });
+  } finally {
+    closeSync(fd);
+  }
+  opts.cleanup.add('batch bench worker process', () => owned.stop());
+  let exited: string | undefined;
+  void owned.exited.then((exit) => {
+    exited = String(exit.code ?? exit.signal);
+  });
+  const deadline = Date.now() + WORKER_READY_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (exited !== undefined) throw new Error(`batch bench worker exited with ${exited}; see ${opts.logFile}`);
+    if (readFileSync(opts.logFile, 'utf8').includes('worker polling')) return owned;
+    await delay(200);
+  }
+  await owned.stop();
+  throw new Error(`batch bench worker not polling after ${WORKER_READY_TIMEOUT_MS} ms; see ${opts.logFile}`);
 }
 
 async function runOneBatch(opts: { url: string; key: string; lines: number; concurrency: number; client: Client }): Promise<BatchRow> {
@@ -201,7 +244,8 @@ export function renderBatchReport(result: BatchPhasesResult): string {
     ),
     '',
     ...[...result.peakRssKib].map(
-      ([c, kib]) => `Gateway (api + workers) peak RSS at concurrency ${c}: ${kib === undefined ? 'n/a' : `${(kib / 1024).toFixed(0)} MiB`}`,
+      ([c, kib]) =>
+        `Worker process (interactive + batch workers) peak RSS at concurrency ${c}: ${kib === undefined ? 'n/a' : `${(kib / 1024).toFixed(0)} MiB`}`,
     ),
     '',
   ];
