@@ -35,12 +35,16 @@ export interface BatchRow {
   /** Temporal history events of the batch workflow, over all its continued runs. */
   readonly historyEvents: number;
   readonly runs: number;
+  /** The worker process's peak RSS (VmHWM) once this batch completed, KiB. */
+  readonly workerPeakRssKib?: number;
 }
 
 export interface BatchPhasesResult {
   readonly rows: readonly BatchRow[];
   /** Peak RSS (VmHWM) of the worker process (interactive + batch workers), per concurrency. */
   readonly peakRssKib: ReadonlyMap<number, number | undefined>;
+  /** The worker process's peak RSS once started, before any batch, per concurrency. */
+  readonly startPeakRssKib: ReadonlyMap<number, number | undefined>;
 }
 
 /** Page size the benchmark runs with (the default). */
@@ -66,6 +70,7 @@ export async function runBatchPhases(opts: {
   const client = new Client({ connection, namespace: opts.infra.namespace });
   const rows: BatchRow[] = [];
   const peak = new Map<number, number | undefined>();
+  const startPeaks = new Map<number, number | undefined>();
   try {
     for (const concurrency of opts.concurrencies) {
       const configFile = await writeBenchConfig(
@@ -109,9 +114,12 @@ export async function runBatchPhases(opts: {
         throw err;
       });
       try {
+        const startPeak = peakRssKib(worker.pid);
+        log(`  worker peak RSS after start: ${startPeak === undefined ? 'n/a' : `${(startPeak / 1024).toFixed(0)} MiB`}`);
+        startPeaks.set(concurrency, startPeak);
         const { key } = await createClientKey(gateway.url, adminToken);
         for (const lines of opts.lines) {
-          const row = await runOneBatch({ url: gateway.url, key, lines, concurrency, client });
+          const row = { ...(await runOneBatch({ url: gateway.url, key, lines, concurrency, client })), workerPeakRssKib: peakRssKib(worker.pid) };
           rows.push(row);
           log(
             `  batch ${lines} lines c=${concurrency}: ${row.itemsPerSecond.toFixed(0)} items/s (${(row.runMs / 1000).toFixed(1)} s; upload ` +
@@ -127,7 +135,7 @@ export async function runBatchPhases(opts: {
   } finally {
     await connection.close();
   }
-  return { rows, peakRssKib: peak };
+  return { rows, peakRssKib: peak, startPeakRssKib: startPeaks };
 }
 
 const WORKER_READY_TIMEOUT_MS = 120_000;
@@ -235,19 +243,23 @@ export function renderBatchReport(result: BatchPhasesResult): string {
   const lines = [
     '## Batches (zero-latency fake, page size 500)',
     '',
-    '| lines | concurrency | items/s | run s | upload s | completed | failed | history events (runs) |',
-    '|---:|---:|---:|---:|---:|---:|---:|---|',
+    '| lines | concurrency | items/s | run s | upload s | completed | failed | history events (runs) | worker peak RSS after it |',
+    '|---:|---:|---:|---:|---:|---:|---:|---|---:|',
     ...result.rows.map(
       (r) =>
         `| ${r.lines} | ${r.concurrency} | ${r.itemsPerSecond.toFixed(0)} | ${(r.runMs / 1000).toFixed(1)} | ${(r.uploadMs / 1000).toFixed(2)} | ` +
-        `${r.completed} | ${r.failed} | ${r.historyEvents} (${r.runs}) |`,
+        `${r.completed} | ${r.failed} | ${r.historyEvents} (${r.runs}) | ${mib(r.workerPeakRssKib)} |`,
     ),
     '',
     ...[...result.peakRssKib].map(
       ([c, kib]) =>
-        `Worker process (interactive + batch workers) peak RSS at concurrency ${c}: ${kib === undefined ? 'n/a' : `${(kib / 1024).toFixed(0)} MiB`}`,
+        `Worker process (interactive + batch workers) peak RSS at concurrency ${c}: ${mib(kib)} (after start, before any batch: ${mib(result.startPeakRssKib.get(c))})`,
     ),
     '',
   ];
   return lines.join('\n');
+}
+
+function mib(kib: number | undefined): string {
+  return kib === undefined ? 'n/a' : `${(kib / 1024).toFixed(0)} MiB`;
 }

@@ -2,7 +2,7 @@ import type { DataConverter } from '@temporalio/common';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { Client } from '@temporalio/client';
-import type { NativeConnection, Worker, WorkflowBundleOption } from '@temporalio/worker';
+import { DefaultLogger, bundleWorkflowCode, type NativeConnection, type Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import type { Pool } from 'pg';
 import { createApp } from '../api/app';
 import { BodyLoggingSettings } from '../api/body-logging-settings';
@@ -15,7 +15,7 @@ import { defaultPricesPath, loadPriceFile, seedPrices } from '../prices/load-pri
 import { PriceCache } from '../prices/price-cache';
 import type { Logger } from '../observability/logger';
 import { createMetrics } from '../observability/metrics';
-import { startTracing, type Tracing, type TracingSettings } from '../observability/tracing';
+import { TRACING_WORKFLOW_MODULES, startTracing, type Tracing, type TracingSettings } from '../observability/tracing';
 import { registerBudgetUtilization } from '../observability/budget-utilization';
 import { TemporalMetricsBridge } from '../observability/temporal-metrics';
 import { ProviderRegistry } from '../providers/registry';
@@ -32,7 +32,7 @@ import { ensureSearchAttributes } from '../temporal/ensure-search-attributes';
 import { ensureRequestBodyRetentionSchedule } from '../temporal/request-body-retention';
 import { CredentialResolver } from '../secrets/credential-resolver';
 import { SecretBox } from '../secrets/secret-box';
-import { createInteractiveWorker } from '../worker/create-worker';
+import { WORKFLOWS_PATH, createInteractiveWorker } from '../worker/create-worker';
 import { CircuitBreakers } from '../circuit/circuit-breakers';
 import { PgCircuitStore } from '../db/circuits';
 import { DeploymentStats } from '../routing/deployment-stats';
@@ -135,6 +135,16 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   let workerRun: Promise<void> | undefined;
   let batch: RunningBatchWorker | undefined;
   if (opts.roles.worker) {
+    // One bundle for both workers: webpack bundling is the process's memory peak, so doing it
+    // once (not once per worker) keeps the worker's peak RSS down.
+    const workflowBundle =
+      opts.workflowBundle ??
+      (await bundleWorkflowCode({
+        workflowsPath: WORKFLOWS_PATH,
+        failureConverterPath: dataConverter.failureConverterPath,
+        workflowInterceptorModules: tracing ? [...TRACING_WORKFLOW_MODULES] : undefined,
+        logger: new DefaultLogger('WARN'),
+      }));
     worker = await createInteractiveWorker({
       connection,
       namespace: opts.temporal.namespace,
@@ -142,7 +152,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       pool,
       prices,
       metrics,
-      workflowBundle: opts.workflowBundle,
+      workflowBundle,
       budgetAlerts,
       dataConverter,
       tracing: tracing?.workerOptions,
@@ -158,7 +168,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       opts.logger.fatal({ err: err instanceof Error ? err.message : String(err) }, 'worker stopped with an error');
       process.exitCode = 1;
     });
-    batch = await startBatchWorker({ opts, connection, pool, prices, providers, budgetAlerts, dataConverter });
+    batch = await startBatchWorker({ opts, connection, pool, prices, providers, budgetAlerts, dataConverter, workflowBundle });
   }
 
   let server: Server | undefined;
@@ -246,6 +256,7 @@ async function startBatchWorker(deps: {
   providers: ProviderRegistry;
   budgetAlerts: ReturnType<typeof temporalAlertNotifier>;
   dataConverter: DataConverter;
+  workflowBundle: WorkflowBundleOption;
 }): Promise<RunningBatchWorker> {
   const { opts } = deps;
   const rateLimiter = new RateLimiter({
@@ -261,7 +272,7 @@ async function startBatchWorker(deps: {
     pool: deps.pool,
     prices: deps.prices,
     rateLimiter,
-    workflowBundle: opts.workflowBundle,
+    workflowBundle: deps.workflowBundle,
     budgetAlerts: deps.budgetAlerts,
     dataConverter: deps.dataConverter,
   });
