@@ -82,7 +82,7 @@ export interface RunningGateway {
   readonly providers: ProviderRegistry;
   /** Current prices, shared by the worker's budget activities and the API. */
   readonly prices: PriceCache;
-  /** The api role's rate limiter (its counters sync through Postgres). */
+  /** The process's rate limiter, shared by the API and the batch worker (its counters sync through Postgres). */
   readonly rateLimiter?: RateLimiter;
   /** Present when tracing is on. */
   readonly tracing?: Tracing;
@@ -133,6 +133,8 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
 
   let worker: Worker | undefined;
   let workerRun: Promise<void> | undefined;
+  // One limiter per process, shared by the API and the batch worker (one Postgres sync loop).
+  const rateLimiter = startRateLimiter(pool, opts);
   let batch: RunningBatchWorker | undefined;
   if (opts.roles.worker) {
     // One bundle for both workers: webpack bundling is the process's memory peak, so doing it
@@ -161,27 +163,19 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       stats: deploymentStats,
       secretBox,
     });
-    await ensureSweeper(client, opts);
-    await ensureHealthChecks(client, opts);
-    await ensureKeyRotation(client, opts);
+    await ensureSchedules(client, opts);
     workerRun = worker.run().catch((err: unknown) => {
       opts.logger.fatal({ err: err instanceof Error ? err.message : String(err) }, 'worker stopped with an error');
       process.exitCode = 1;
     });
-    batch = await startBatchWorker({ opts, connection, pool, prices, providers, budgetAlerts, dataConverter, workflowBundle });
+    batch = await startBatchWorker({ opts, connection, pool, prices, providers, budgetAlerts, dataConverter, workflowBundle, rateLimiter });
   }
 
   let server: Server | undefined;
   let url: string | undefined;
-  let rateLimiter: RateLimiter | undefined;
   const drain = new HttpDrain();
   if (opts.roles.api) {
     registerBudgetUtilization(metrics.registry, pool);
-    rateLimiter = new RateLimiter({
-      store: new PgRateLimitStore(pool),
-      onSyncError: (err) => opts.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'rate limit sync failed; counting locally'),
-    });
-    rateLimiter.start();
     const app = createApp({
       config: opts.config,
       pool,
@@ -232,7 +226,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       await workerRun;
       detachTemporalMetrics?.();
       await connection.close();
-      await rateLimiter?.stop();
+      await rateLimiter.stop();
       await circuits.stop();
       await pool.end();
       await tracing?.shutdown();
@@ -257,13 +251,9 @@ async function startBatchWorker(deps: {
   budgetAlerts: ReturnType<typeof temporalAlertNotifier>;
   dataConverter: DataConverter;
   workflowBundle: WorkflowBundleOption;
+  rateLimiter: RateLimiter;
 }): Promise<RunningBatchWorker> {
   const { opts } = deps;
-  const rateLimiter = new RateLimiter({
-    store: new PgRateLimitStore(deps.pool),
-    onSyncError: (err) => opts.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'rate limit sync failed; counting locally'),
-  });
-  rateLimiter.start();
   const worker = await createBatchWorker({
     connection: deps.connection,
     namespace: opts.temporal.namespace,
@@ -271,7 +261,7 @@ async function startBatchWorker(deps: {
     providers: deps.providers,
     pool: deps.pool,
     prices: deps.prices,
-    rateLimiter,
+    rateLimiter: deps.rateLimiter,
     workflowBundle: deps.workflowBundle,
     budgetAlerts: deps.budgetAlerts,
     dataConverter: deps.dataConverter,
@@ -284,32 +274,45 @@ async function startBatchWorker(deps: {
     async stop() {
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running;
-      await rateLimiter.stop();
     },
   };
 }
 
+/** The process's rpm/tpm limiter, synced through Postgres every 250 ms. */
+function startRateLimiter(pool: Pool, opts: GatewayOptions): RateLimiter {
+  const limiter = new RateLimiter({
+    store: new PgRateLimitStore(pool),
+    onSyncError: (err) => opts.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'rate limit sync failed; counting locally'),
+  });
+  limiter.start();
+  return limiter;
+}
+
 /**
- * The budget sweeper Schedule, created by whichever worker starts first. Not fatal: without it
- * expired holds stay reserved until a Schedule exists, which reduces room but never overspends.
+ * The Schedules every worker ensures (whichever starts first creates each). None is fatal: the
+ * gateway serves without them, with the consequence noted per entry.
  */
-async function ensureSweeper(client: Client, opts: GatewayOptions): Promise<void> {
-  try {
-    if ((await ensureBudgetSweeperSchedule(client)) === 'created') opts.logger.info('created the budget sweeper Schedule');
-  } catch (err) {
-    opts.logger.error({ err: err instanceof Error ? err.message : String(err) }, 'could not create the budget sweeper Schedule');
+async function ensureSchedules(client: Client, opts: GatewayOptions): Promise<void> {
+  const schedules: Array<{ name: string; ensure: () => Promise<'created' | 'exists'> }> = [
+    // Without it, expired holds stay reserved: less room, never overspend.
+    { name: 'budget sweeper', ensure: () => ensureBudgetSweeperSchedule(client) },
+    // Without it, an alert whose delivery failed to start stays pending (it is still recorded).
+    { name: 'budget alert sweeper', ensure: () => ensureBudgetAlertSweeperSchedule(client) },
+    // Without it, logged bodies outlive their retention (the admin listing still hides them).
+    { name: 'request body retention', ensure: () => ensureRequestBodyRetentionSchedule(client) },
+    // Without it, keys with max_age_seconds are not rotated automatically (admins still can).
+    { name: 'key rotation', ensure: () => ensureKeyRotationSchedule(client) },
+  ];
+  // Without it, circuits learn from traffic only.
+  if (opts.config.healthChecks.enabled) {
+    schedules.push({ name: 'health-check', ensure: () => ensureHealthCheckSchedule(client, opts.config.healthChecks.intervalSeconds) });
   }
-  // Without it, an alert whose delivery failed to start stays pending (it is still recorded).
-  try {
-    if ((await ensureBudgetAlertSweeperSchedule(client)) === 'created') opts.logger.info('created the budget alert sweeper Schedule');
-  } catch (err) {
-    opts.logger.error({ err: err instanceof Error ? err.message : String(err) }, 'could not create the budget alert sweeper Schedule');
-  }
-  // Without it, logged bodies outlive their retention (the admin listing still hides them).
-  try {
-    if ((await ensureRequestBodyRetentionSchedule(client)) === 'created') opts.logger.info('created the request body retention Schedule');
-  } catch (err) {
-    opts.logger.error({ err: err instanceof Error ? err.message : String(err) }, 'could not create the request body retention Schedule');
+  for (const { name, ensure } of schedules) {
+    try {
+      if ((await ensure()) === 'created') opts.logger.info(`created the ${name} Schedule`);
+    } catch (err) {
+      opts.logger.error({ err: err instanceof Error ? err.message : String(err) }, `could not create the ${name} Schedule`);
+    }
   }
 }
 
@@ -333,26 +336,6 @@ function createCircuitBreakers(pool: Pool, opts: GatewayOptions, metrics: Gatewa
   });
   circuits.start();
   return circuits;
-}
-
-/** The health-check Schedule, unless health checks are off. Not fatal: circuits still learn from traffic. */
-async function ensureHealthChecks(client: Client, opts: GatewayOptions): Promise<void> {
-  if (!opts.config.healthChecks.enabled) return;
-  try {
-    if ((await ensureHealthCheckSchedule(client, opts.config.healthChecks.intervalSeconds)) === 'created')
-      opts.logger.info('created the health-check Schedule');
-  } catch (err) {
-    opts.logger.error({ err: err instanceof Error ? err.message : String(err) }, 'could not create the health-check Schedule');
-  }
-}
-
-/** Without it, keys with max_age_seconds are not rotated automatically (admins still can). */
-async function ensureKeyRotation(client: Client, opts: GatewayOptions): Promise<void> {
-  try {
-    if ((await ensureKeyRotationSchedule(client)) === 'created') opts.logger.info('created the key rotation Schedule');
-  } catch (err) {
-    opts.logger.error({ err: err instanceof Error ? err.message : String(err) }, 'could not create the key rotation Schedule');
-  }
 }
 
 /** Registers missing search attributes; a cluster that refuses is reported, not fatal. */
