@@ -3,7 +3,9 @@ import { FailureType, NON_RETRYABLE_FAILURE_TYPES } from '../errors/failure-type
 import { UpstreamError } from '../errors/upstream-error';
 import type { ProviderRegistry } from '../providers/registry';
 import type { ChatCompletion, ChatRequest, EmbeddingRequest, EmbeddingResponse } from '../providers/types';
-import type { ProviderCallInput } from '../workflows/types';
+import type { ProviderCallInput, SettledAttempt, SettlingCallInput } from '../workflows/types';
+import { settleCall, type ChargeDeps, type PricedCall } from '../budget/charge';
+import { tokenUsageOf, type OpenAIUsageLike } from '../budget/usage-tokens';
 import type { RetrySettings } from '../config/gateway-config';
 import type { GatewayMetrics } from '../observability/metrics';
 import type { CircuitBreakers } from '../circuit/circuit-breakers';
@@ -19,7 +21,18 @@ export interface ProviderActivityDeps {
   readonly circuits?: CircuitBreakers;
   /** In-flight counts and latencies for the balancer (this process). */
   readonly stats?: DeploymentStats;
+  /** The money path, for the attempts that settle their own cost (`callChatAndSettle`, …). */
+  readonly charge?: ChargeDeps;
+  /** Pauses between in-activity settlement tries, ms; default {@link SETTLE_PAUSES_MS}. */
+  readonly settlePausesMs?: readonly number[];
 }
+
+/**
+ * In-activity settlement tries: the first right away, then after these pauses. Short on purpose:
+ * the upstream has answered and the client waits; past them the workflow settles in a local
+ * activity with its own, longer retries (the ledger write is idempotent, so both may run).
+ */
+export const SETTLE_PAUSES_MS: readonly number[] = [25, 100];
 
 export type ProviderActivities = ReturnType<typeof createProviderActivities>;
 
@@ -39,7 +52,75 @@ export function createProviderActivities(deps: ProviderActivityDeps) {
     async callEmbeddings(input: ProviderCallInput<EmbeddingRequest>): Promise<EmbeddingResponse> {
       return withProvider(deps, input, (adapter, ctx) => adapter.embed(input.request, ctx));
     },
+    /**
+     * One attempt that, when the deployment answers, also settles the request's cost (the hold
+     * the API took, keyed by the workflow id) before it completes. On the success path the
+     * workflow then has a single activity and no budget step: the same shape, and nearly the
+     * same latency, as a bare one-activity workflow.
+     */
+    async callChatAndSettle(input: SettlingCallInput<ChatRequest>): Promise<SettledAttempt<ChatCompletion>> {
+      return withSettlement(deps, input, { kind: 'chat', request: input.request }, () =>
+        withProvider(deps, input, (adapter, ctx) => adapter.chat(input.request, ctx)),
+      );
+    },
+    async callEmbeddingsAndSettle(input: SettlingCallInput<EmbeddingRequest>): Promise<SettledAttempt<EmbeddingResponse>> {
+      return withSettlement(deps, input, { kind: 'embeddings', request: input.request }, () =>
+        withProvider(deps, input, (adapter, ctx) => adapter.embed(input.request, ctx)),
+      );
+    },
   };
+}
+
+/**
+ * Runs the call, then settles its cost: charge the served deployment's price for the reported
+ * usage and write the usage record, in one idempotent ledger transaction keyed by the
+ * reservation. A settlement the ledger refuses or cannot take within the short in-activity tries
+ * comes back as `costUsd: null`, and the workflow settles in a local activity instead: an
+ * answered call is never retried because its bookkeeping failed (that would pay the upstream
+ * twice).
+ *
+ * A crash after the upstream answered and before this activity completes retries the activity
+ * (the upstream is called again); the retry's settlement finds the first one's, if it committed,
+ * and charges nothing more. The client is charged once either way.
+ */
+async function withSettlement<T extends { readonly usage?: OpenAIUsageLike | null }>(
+  deps: ProviderActivityDeps,
+  input: SettlingCallInput<unknown>,
+  call: PricedCall,
+  run: () => Promise<T>,
+): Promise<SettledAttempt<T>> {
+  if (!deps.charge) throw new Error('callAndSettle activities need the money path (ProviderActivityDeps.charge)');
+  const charge = deps.charge;
+  const started = performance.now();
+  const response = await run();
+  const latencyMs = performance.now() - started;
+  const pauses = deps.settlePausesMs ?? SETTLE_PAUSES_MS;
+  for (let i = 0; ; i++) {
+    try {
+      const settled = await settleCall(charge, {
+        reservationId: input.settlement.reservationId,
+        caller: input.settlement.caller,
+        held: input.settlement.held,
+        requestId: input.requestId,
+        call,
+        served: input.attempt,
+        usage: tokenUsageOf(response.usage),
+        latencyMs,
+        status: 'ok',
+      });
+      return { response, costUsd: settled.costUsd };
+    } catch (err) {
+      const pause = pauses[i];
+      if (pause === undefined) {
+        Context.current().log.warn('settlement failed in the activity; the workflow settles in a local activity', {
+          reservationId: input.settlement.reservationId,
+          error: err instanceof Error ? err.message : String(err),
+        });
+        return { response, costUsd: null };
+      }
+      await Context.current().sleep(pause);
+    }
+  }
 }
 
 /**

@@ -31,11 +31,17 @@ export async function executeRequestWorkflow<R>(
     memo?: Record<string, unknown>;
     timeoutMs: number;
     kind: string;
+    /**
+     * Called when the workflow was not started (and is not running under an idempotent id), to
+     * hand back what was taken for it; its own failure is swallowed (the sweeper catches up).
+     */
+    onNotStarted?: () => Promise<unknown>;
   },
 ): Promise<R> {
   const started = performance.now();
+  let handle;
   try {
-    const handle = await deps.temporal.workflow.start(opts.workflowType, {
+    handle = await deps.temporal.workflow.start(opts.workflowType, {
       taskQueue: TaskQueue.Interactive,
       workflowId: opts.workflowId,
       args: [opts.input],
@@ -46,12 +52,14 @@ export async function executeRequestWorkflow<R>(
       typedSearchAttributes: opts.searchAttributes,
       memo: opts.memo,
     });
-    deps.metrics.workflowStart.observe({ kind: opts.kind }, (performance.now() - started) / 1000);
-    return (await beforeDeadline(handle.result(), deps.drain)) as R;
   } catch (err) {
     if (opts.idempotent && err instanceof WorkflowExecutionAlreadyStartedError) {
       return (await beforeDeadline(deps.temporal.workflow.getHandle(opts.workflowId).result(), deps.drain)) as R;
     }
+    // Even if the server did start it after all (a lost reply), settling still records the spend.
+    await opts.onNotStarted?.().catch(() => undefined);
     throw err;
   }
+  deps.metrics.workflowStart.observe({ kind: opts.kind }, (performance.now() - started) / 1000);
+  return (await beforeDeadline(handle.result(), deps.drain)) as R;
 }

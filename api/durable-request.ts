@@ -13,6 +13,15 @@ import { executeRequestWorkflow } from './durable-call';
 import { idempotentId } from './idempotency';
 import { planAttemptTimeoutMs } from './resolve-model';
 import { recordServed, recordUsage, setServedHeaders } from './routes/served';
+import { releaseCall, reserveCall } from '../budget/charge';
+import { budgetExceededToHttp, priceUnknownToHttp } from './failure-to-http';
+import { chargeDeps } from './stream-budget';
+
+/**
+ * How long a request's hold outlives its workflow's own timeout before the sweeper may release
+ * it: the workflow starts just after the hold, and settles at the latest when it times out.
+ */
+const HOLD_SLACK_MS = 60_000;
 
 /** The durable request kinds and what differs between them. */
 const KINDS = {
@@ -50,18 +59,26 @@ export async function answerDurably(
     prefix: kind.prefix,
     body: opts.call.clientRequest,
   });
-  const input = {
+  const planned = {
     requestId,
     caller: callerOf(opts.key),
     plan: opts.plan,
     retry: deps.config.retry,
     attemptTimeoutMs: planAttemptTimeoutMs(deps.config, opts.plan),
-    request: opts.call.request,
     ...(opts.deadlineAt === undefined ? {} : { deadlineAt: opts.deadlineAt }),
   };
+  const workflowId = idemId ?? kind.workflowId(requestId);
+  const timeoutMs = boundedByDeadline(workflowTimeoutMs(planned), opts.deadlineAt);
+  // The hold is taken here, keyed by the workflow id, so the workflow needs no budget step
+  // before its first attempt; a refusal is answered without starting one. Idempotent: a retried
+  // request under the same Idempotency-Key gets the first hold (or refusal) back.
+  const charge = chargeDeps(deps);
+  const held = await reserveCall(charge, { reservationId: workflowId, caller: planned.caller, plan: opts.plan, call: opts.call, ttlMs: timeoutMs + HOLD_SLACK_MS });
+  if (!held.ok) throw held.reason === 'BudgetExceeded' ? budgetExceededToHttp(held.refusal) : priceUnknownToHttp({ models: held.models });
+  const input = { ...planned, request: opts.call.request, hold: held.hold };
   const result = await executeRequestWorkflow<BilledResult<ChatCompletion | EmbeddingResponse>>(deps, {
     workflowType: kind.workflowType,
-    workflowId: idemId ?? kind.workflowId(requestId),
+    workflowId,
     idempotent: idemId !== undefined,
     input,
     searchAttributes: [
@@ -72,8 +89,9 @@ export async function answerDurably(
       { key: SA.RequestKind, value: opts.call.kind },
     ],
     memo: { ...requestMemo(opts.route.name, opts.plan) },
-    timeoutMs: boundedByDeadline(workflowTimeoutMs(input), opts.deadlineAt),
+    timeoutMs,
     kind: opts.call.kind,
+    onNotStarted: held.hold.held ? () => releaseCall(charge, workflowId) : undefined,
   });
   setServedHeaders(res, result);
   recordUsage(deps.metrics, result.served, result.response.usage, kind.operation);

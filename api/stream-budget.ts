@@ -112,6 +112,7 @@ export async function releaseStream(deps: StreamBudgetDeps, reservation: Pick<St
   return releaseCall(chargeDeps(deps), reservation.reservationId);
 }
 
-function chargeDeps(deps: StreamBudgetDeps): ChargeDeps {
+/** The money path's dependencies from the API's (shared by the fast path and the durable path's hold). */
+export function chargeDeps(deps: StreamBudgetDeps): ChargeDeps {
   return { pool: deps.pool, prices: PriceCache.for(deps.pool), defaultOutputCap: adapterOutputCaps(deps.providers), alerts: deps.budgetAlerts };
 }

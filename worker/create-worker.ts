@@ -55,12 +55,13 @@ export async function createInteractiveWorker(opts: {
   /** Seals scheduled rotations' new keys; without it scheduled rotations fail (and retry). */
   secretBox?: SecretBox;
 }): Promise<Worker> {
-  const budget = createBudgetActivities({
+  const charge = {
     pool: opts.pool,
     prices: opts.prices ?? PriceCache.for(opts.pool),
     defaultOutputCap: adapterOutputCaps(opts.providers),
     alerts: opts.budgetAlerts,
-  });
+  };
+  const budget = createBudgetActivities(charge);
   return Worker.create({
     connection: opts.connection,
     namespace: opts.namespace,
@@ -68,7 +69,7 @@ export async function createInteractiveWorker(opts: {
     dataConverter: opts.dataConverter,
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     activities: {
-      ...createProviderActivities({ providers: opts.providers, metrics: opts.metrics, circuits: opts.circuits, stats: opts.stats }),
+      ...createProviderActivities({ providers: opts.providers, metrics: opts.metrics, circuits: opts.circuits, stats: opts.stats, charge }),
       ...(opts.config && opts.circuits ? createHealthCheckActivities({ config: opts.config, providers: opts.providers, circuits: opts.circuits }) : {}),
       ...budget,
       ...createBudgetAlertActivities({ pool: opts.pool }),

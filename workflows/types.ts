@@ -1,5 +1,6 @@
 import type { RetrySettings } from '../config/gateway-config';
 import type { RouteAttempt } from '../config/route-plan';
+import type { BudgetHold } from '../budget/charge';
 import type { ChatCompletion, ChatRequest, EmbeddingRequest, EmbeddingResponse } from '../providers/types';
 
 /** Who is calling; copied onto search attributes, reservations and usage records. */
@@ -25,6 +26,13 @@ interface PlannedCall {
    * No attempt or fallback starts after it, and retries stop at it.
    */
   readonly deadlineAt?: number;
+  /**
+   * The budget hold the API took before starting the workflow (keyed by the workflow id).
+   * With it, the served attempt's activity settles the cost itself and the workflow runs no
+   * budget step on success. Absent only in histories recorded before the API held budgets:
+   * those replay the old shape (reserve and settle as local activities).
+   */
+  readonly hold?: BudgetHold;
 }
 
 export interface ChatWorkflowInput extends PlannedCall {
@@ -62,4 +70,28 @@ export interface ProviderCallInput<R> {
   readonly retry: RetrySettings;
   /** The client's deadline, epoch ms: bounds the upstream call. */
   readonly deadlineAt?: number;
+}
+
+/** What an attempt that settles needs besides the call: whose hold to charge. */
+export interface AttemptSettlement {
+  /** The workflow id: the reservation the API held. */
+  readonly reservationId: string;
+  readonly caller: Caller;
+  /** `BudgetHold.held`: false when no budget applied (settlement then writes the reservation row). */
+  readonly held: boolean;
+}
+
+/** Input of the activities that call a deployment and settle the cost when it answers. */
+export interface SettlingCallInput<R> extends ProviderCallInput<R> {
+  readonly settlement: AttemptSettlement;
+}
+
+/** An answered attempt and what settling it charged. */
+export interface SettledAttempt<T> {
+  readonly response: T;
+  /**
+   * The cost charged, exact decimal USD; `null` when the ledger could not be reached in time:
+   * the workflow then settles in a local activity with its own retries.
+   */
+  readonly costUsd: string | null;
 }

@@ -1,0 +1,105 @@
+/**
+ * A/B harness for the durable path: starts infra once, then runs the gateway under each variant
+ * (extra env), interleaved, measuring c=1 p50 and gateway CPU per request. Dev tool.
+ * Usage: node dist/bench/ab-durable.js '{"A":{},"B":{"X":"1"}}' [rounds] [c]
+ */
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { startFakeUpstream } from '../test/fakes';
+import { getFreePort } from '../temporal/free-port';
+import { formatHistoryKeyring, generateHistoryKey, historyKeyring } from '../temporal/history-keyring';
+import { BENCH_KEY_ENV, BENCH_MODEL, BENCH_UPSTREAM_KEY, writeBenchConfig } from './bench-config';
+import { Cleanup } from './cleanup';
+import { CpuMeter } from './cpu-meter';
+import { startGatewayProcess } from './gateway-process';
+import { createClientKey } from './gateway-phases';
+import { createTransport } from './http-client';
+import { chatSpec, checkOnce, runHttpPhase } from './http-phase';
+import { startBenchInfra } from './infra';
+import { findChildPid } from './proc-stats';
+
+const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
+const DIST_ROOT = path.resolve(__dirname, '..');
+
+async function main(): Promise<void> {
+  const variants = JSON.parse(process.argv[2] ?? '{"A":{}}') as Record<string, Record<string, string>>;
+  const rounds = Number(process.argv[3] ?? 2);
+  const conc = (process.argv[4] ?? '1').split(',').map(Number);
+  const cleanup = new Cleanup(console.log);
+  cleanup.installSignalHandlers();
+  try {
+    const tempDir = await mkdtemp(path.join(os.tmpdir(), 'switchyard-ab-'));
+    cleanup.add('temp', () => rm(tempDir, { recursive: true, force: true }));
+    await chmod(tempDir, 0o755);
+    const fake = await startFakeUpstream({ record: false });
+    cleanup.add('fake', () => fake.close());
+    const infra = await startBenchInfra({ tempDir, projectRoot: PROJECT_ROOT, env: process.env, cleanup, log: () => {} });
+    const temporalPid = findChildPid('temporal');
+    const configFile = await writeBenchConfig(tempDir, fake.url);
+    const results: Record<string, string[]> = {};
+    for (let r = 0; r < rounds; r++) {
+      for (const [name, extra] of Object.entries(variants)) {
+        const port = await getFreePort();
+        const adminToken = randomBytes(24).toString('hex');
+        const local = new Cleanup(() => {});
+        const gw = await startGatewayProcess({
+          distRoot: extra.AB_DIST ?? DIST_ROOT,
+          port,
+          logFile: path.join(tempDir, `gw-${name}-${r}.log`),
+          cleanup: local,
+          nodeArgs: process.env.AB_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.AB_PROF_DIR}/${name}-${r}`] : [],
+          env: {
+            ...process.env,
+            TEMPORAL_ADDRESS: infra.temporalAddress,
+            TEMPORAL_NAMESPACE: infra.namespace,
+            DATABASE_URL: infra.databaseUrl,
+            SWITCHYARD_CONFIG: configFile,
+            HOST: '127.0.0.1',
+            PORT: String(port),
+            SWITCHYARD_API_WORKER: 'true',
+            LOG_LEVEL: 'warn',
+            SWITCHYARD_ADMIN_TOKEN: adminToken,
+            SWITCHYARD_HISTORY_KEYS: formatHistoryKeyring(historyKeyring([generateHistoryKey('bench')])),
+            [BENCH_KEY_ENV]: BENCH_UPSTREAM_KEY,
+            ...extra,
+          },
+        });
+        try {
+          const key = (await createClientKey(gw.url, adminToken)).key;
+          const spec = chatSpec({ baseUrl: gw.url, bearer: key, model: BENCH_MODEL, stream: false });
+          await checkOnce(spec, 'durable');
+          const idleMs = Number(process.env.AB_IDLE_MS ?? 0);
+          if (idleMs > 0) {
+            const m = new CpuMeter({ root: process.pid, underTest: gw.pid, temporal: temporalPid });
+            m.begin();
+            await new Promise((r) => setTimeout(r, idleMs));
+            m.finish();
+            const b = m.breakdown();
+            console.log(`${name} idle: gateway ${(((b.underTestMs ?? 0) * 1000) / idleMs).toFixed(1)} ms/s, temporal ${(((b.temporalMs ?? 0) * 1000) / idleMs).toFixed(1)} ms/s`);
+          }
+          const transport = createTransport('node:http');
+          const meter = new CpuMeter({ root: process.pid, underTest: gw.pid, temporal: temporalPid });
+          for (const c of conc) {
+            const s = await runHttpPhase({ transport, spec, shape: { concurrency: c, warmup: c === 1 ? 100 : 4 * c, requests: c === 1 ? 400 : 30 * c }, maxMeasureMs: 30_000, meter });
+            const line = `${name} r${r} c=${c}: p50 ${s.p50?.toFixed(2)} p99 ${s.p99?.toFixed(2)} rps ${s.rps.toFixed(1)} gwCPU ${s.cpu?.underTest?.toFixed(2)} tmpCPU ${s.cpu?.temporal?.toFixed(2)} pg ${s.cpu?.postgres?.toFixed(2)} err ${s.errors}`;
+            console.log(line);
+            (results[name] ??= []).push(line);
+          }
+          transport.close();
+        } finally {
+          await local.runAll();
+        }
+      }
+    }
+    console.log('==== summary');
+    for (const lines of Object.values(results)) for (const l of lines) console.log(l);
+  } finally {
+    await cleanup.runAll();
+  }
+}
+void main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});
