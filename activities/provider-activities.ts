@@ -34,6 +34,9 @@ export interface ProviderActivityDeps {
  */
 export const SETTLE_PAUSES_MS: readonly number[] = [25, 100];
 
+/** Heartbeat interval of a waiting attempt: well inside `ATTEMPT_HEARTBEAT_TIMEOUT_MS` (10 s). */
+export const ATTEMPT_HEARTBEAT_EVERY_MS = 3_000;
+
 export type ProviderActivities = ReturnType<typeof createProviderActivities>;
 
 /**
@@ -149,7 +152,11 @@ async function withProvider<R, T>(
   const started = performance.now();
   if (Context.current().info.attempt > 1) deps.metrics?.upstreamRetries.inc({ provider, model });
   const done = deps.stats?.begin(id);
-  const signal = Context.current().cancellationSignal;
+  const context = Context.current();
+  const signal = context.cancellationSignal;
+  // Keeps the attempt's heartbeat timeout (workflows/run-plan.ts) from firing while the upstream
+  // thinks; a worker that dies stops heartbeating and the server retries the attempt elsewhere.
+  const heartbeats = setInterval(() => context.heartbeat(), ATTEMPT_HEARTBEAT_EVERY_MS);
   const ctx: CallContext = {
     upstreamModel,
     signal,
@@ -170,6 +177,7 @@ async function withProvider<R, T>(
     if (!signal.aborted && deps.circuits) outcome = outcomeOfFailure(failure.type ?? undefined, deps.circuits.settingsFor(id));
     throw failure;
   } finally {
+    clearInterval(heartbeats);
     done?.();
     deps.circuits?.release(id, permit, outcome);
     deps.metrics?.upstreamLatency.observe({ provider, model }, (performance.now() - started) / 1000);

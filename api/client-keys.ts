@@ -1,9 +1,9 @@
 import type { Pool } from 'pg';
-import { findKeyByHash, hashKey, type KeyRecord } from '../db/keys';
+import { findKeyByHash, hashKey, type AuthenticatedKeyRecord } from '../db/keys';
 import { mergePolicies, type Policy } from './policies';
 
 /** An authenticated key: its record with the tenant's and its own rules merged. */
-export interface ClientKey extends KeyRecord {
+export interface ClientKey extends AuthenticatedKeyRecord {
   readonly policy: Policy;
 }
 
@@ -26,7 +26,8 @@ const MAX_ENTRIES = 50_000;
  * "unknown key"), with the key's and its tenant's policies, are cached for `ttlMs` (default
  * 5 s). A revoke, disable or policy change made through another instance therefore takes
  * effect here within `ttlMs` (plus the lookup's own duration); one made through this
- * instance invalidates at once.
+ * instance invalidates at once. The same holds for whether a budget applies to the key
+ * (`budgeted`), which spares the money path a query per request when none does.
  */
 export class ClientKeys {
   private readonly cache = new Map<string, Entry>();
@@ -57,7 +58,7 @@ export class ClientKeys {
     for (const [digest, entry] of this.cache) if (entry.record?.id === keyId) this.cache.delete(digest);
   }
 
-  /** Drops every cached key of a tenant (after a change to the tenant's policy on this instance). */
+  /** Drops every cached key of a tenant (after a change to the tenant's policy or budgets on this instance). */
   invalidateTenant(tenantId: string): void {
     for (const [digest, entry] of this.cache) if (entry.record?.tenantId === tenantId) this.cache.delete(digest);
   }

@@ -55,7 +55,7 @@ export interface StreamReservation {
  */
 export async function reserveForStream(
   deps: StreamBudgetDeps,
-  opts: { requestId: string; caller: Caller; plan: readonly RouteAttempt[]; request: ChatRequest; ttlMs?: number },
+  opts: { requestId: string; caller: Caller; plan: readonly RouteAttempt[]; request: ChatRequest; ttlMs?: number; budgeted?: boolean },
 ): Promise<StreamReservation> {
   const reservationId = `stream-${opts.requestId}`;
   const outcome = await reserveCall(chargeDeps(deps), {
@@ -64,6 +64,7 @@ export async function reserveForStream(
     plan: opts.plan,
     call: { kind: 'chat', request: opts.request },
     ttlMs: opts.ttlMs ?? STREAM_RESERVATION_TTL_MS,
+    budgeted: opts.budgeted,
   });
   if (!outcome.ok) {
     throw outcome.reason === 'BudgetExceeded' ? budgetExceededToHttp(outcome.refusal) : priceUnknownToHttp({ models: outcome.models });

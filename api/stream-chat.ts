@@ -44,7 +44,7 @@ export async function streamChat(
   deps: ApiDeps,
   req: Request,
   res: Response,
-  opts: { request: ChatRequest; plan: readonly RouteAttempt[]; requestId: string; caller: Caller; deadlineAt?: number },
+  opts: { request: ChatRequest; plan: readonly RouteAttempt[]; requestId: string; caller: Caller; budgeted?: boolean; deadlineAt?: number },
 ): Promise<void> {
   const reservation = await reserveForStream(deps, {
     requestId: opts.requestId,
@@ -52,6 +52,7 @@ export async function streamChat(
     plan: opts.plan,
     request: opts.request,
     ttlMs: deps.config.streamHoldMs,
+    budgeted: opts.budgeted,
   });
   const abort = new AbortController();
   res.on('close', () => {

@@ -77,17 +77,31 @@ async function main(): Promise<void> {
             await new Promise((r) => setTimeout(r, idleMs));
             m.finish();
             const b = m.breakdown();
-            console.log(`${name} idle: gateway ${(((b.underTestMs ?? 0) * 1000) / idleMs).toFixed(1)} ms/s, temporal ${(((b.temporalMs ?? 0) * 1000) / idleMs).toFixed(1)} ms/s`);
+            console.log(
+              `${name} idle: gateway ${(((b.underTestMs ?? 0) * 1000) / idleMs).toFixed(1)} ms/s, temporal ${(((b.temporalMs ?? 0) * 1000) / idleMs).toFixed(1)} ms/s`,
+            );
           }
           const transport = createTransport('node:http');
           const meter = new CpuMeter({ root: process.pid, underTest: gw.pid, temporal: temporalPid });
+          const { Pool } = await import('pg');
+          const probe = new Pool({ connectionString: infra.databaseUrl, max: 1 });
+          const commits = async (): Promise<number> =>
+            Number((await probe.query<{ n: string }>('SELECT sum(xact_commit + xact_rollback)::text AS n FROM pg_stat_database')).rows[0]!.n);
           for (const c of conc) {
-            const s = await runHttpPhase({ transport, spec, shape: { concurrency: c, warmup: c === 1 ? 100 : 4 * c, requests: c === 1 ? 400 : 30 * c }, maxMeasureMs: 30_000, meter });
+            const before = await commits();
+            const s = await runHttpPhase({
+              transport,
+              spec,
+              shape: { concurrency: c, warmup: c === 1 ? 100 : 4 * c, requests: c === 1 ? 400 : 30 * c },
+              maxMeasureMs: 30_000,
+              meter,
+            });
             const line = `${name} r${r} c=${c}: p50 ${s.p50?.toFixed(2)} p99 ${s.p99?.toFixed(2)} rps ${s.rps.toFixed(1)} gwCPU ${s.cpu?.underTest?.toFixed(2)} tmpCPU ${s.cpu?.temporal?.toFixed(2)} pg ${s.cpu?.postgres?.toFixed(2)} err ${s.errors}`;
-            console.log(line);
+            console.log(line, 'pg xacts/req', ((await commits()) - before) / (s.requests + (c === 1 ? 100 : 4 * c)));
             (results[name] ??= []).push(line);
           }
           transport.close();
+          await probe.end();
         } finally {
           await local.runAll();
         }

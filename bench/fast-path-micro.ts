@@ -52,6 +52,7 @@ class StaticKeys extends ClientKeys {
     teamId: null,
     name: 'micro',
     prefix: 'sk-micro',
+    budgeted: false,
     expiresAt: null,
     disabled: false,
     revoked: false,

@@ -45,6 +45,11 @@ export interface ReserveCallInput {
   readonly call: PricedCall;
   /** How long the hold lasts before the sweeper hands it back, in ms. */
   readonly ttlMs: number;
+  /**
+   * Whether a budget applies to the caller, when the caller already knows (the API's key cache,
+   * at most its TTL old); absent: the ledger is asked.
+   */
+  readonly budgeted?: boolean;
   readonly now?: Date;
 }
 
@@ -81,10 +86,11 @@ export type ReserveCallOutcome =
  */
 export async function reserveCall(deps: ChargeDeps, input: ReserveCallInput): Promise<ReserveCallOutcome> {
   const now = input.now ?? new Date();
-  // Most callers have no budget: one indexed read, no estimate (tokenizing costs CPU), no write
-  // and no commit on the way to the upstream. A budget created after this read does not cover
-  // this request (it covers requests that start after it exists).
-  if (!(await hasApplicableBudget(deps.pool, input.caller))) {
+  // Most callers have no budget: at most one indexed read (none when the API's key cache knows),
+  // no estimate (tokenizing costs CPU), no write and no commit on the way to the upstream. A
+  // budget created after this answer does not cover this request (it covers requests that start
+  // after it exists, and is seen within the key cache's TTL).
+  if (!(input.budgeted ?? (await hasApplicableBudget(deps.pool, input.caller)))) {
     return { ok: true, hold: { reservationId: input.reservationId, amountUsd: '0', unpriced: [], held: false } };
   }
   let amount = 0n;

@@ -185,10 +185,27 @@ function toKeyInfo(r: KeyRow): KeyInfo {
   };
 }
 
+/** A key found by its secret: the record, and whether any budget applies to its requests. */
+export interface AuthenticatedKeyRecord extends KeyRecord {
+  /**
+   * True when a budget exists at the key's level (its rotation lineage's), its team's or its
+   * tenant's: the same test as the ledger's `hasApplicableBudget`, made in the key lookup so a
+   * cached key answers it without a query per request.
+   */
+  readonly budgeted: boolean;
+}
+
 /** Looks a key up by the digest of its secret, with its and its tenant's rules; null when unknown. */
-export async function findKeyByHash(pool: Pool, digest: Buffer): Promise<KeyRecord | null> {
-  const { rows } = await pool.query<KeyRow>(`${KEY_SELECT} WHERE k.key_hash = $1`, [digest]);
-  return rows[0] ? toKeyInfo(rows[0]) : null;
+export async function findKeyByHash(pool: Pool, digest: Buffer): Promise<AuthenticatedKeyRecord | null> {
+  const { rows } = await pool.query<KeyRow & { budgeted: boolean }>(
+    `SELECT found.*,
+       EXISTS (SELECT 1 FROM budgets b
+               WHERE (b.scope = 'key' AND b.scope_id = COALESCE(found.budget_key_id, found.id)) OR (b.scope = 'team' AND b.scope_id = found.team_id)
+                  OR (b.scope = 'tenant' AND b.scope_id = found.tenant_id)) AS budgeted
+     FROM (${KEY_SELECT} WHERE k.key_hash = $1) found`,
+    [digest],
+  );
+  return rows[0] ? { ...toKeyInfo(rows[0]), budgeted: rows[0].budgeted } : null;
 }
 
 /** A key by id; `forUpdate` locks its row for the rest of the transaction. Null when unknown. */

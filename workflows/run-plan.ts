@@ -78,12 +78,22 @@ function deadlineFailure(): ApplicationFailure {
   });
 }
 
+/**
+ * How long an attempt may go without a heartbeat before the server retries it elsewhere: a
+ * worker that dies mid-call is noticed this fast, not at the attempt's start-to-close timeout
+ * (a minute or more). The activity heartbeats every `ATTEMPT_HEARTBEAT_EVERY_MS` while it waits;
+ * an answer within that interval sends none.
+ */
+export const ATTEMPT_HEARTBEAT_TIMEOUT_MS = 10_000;
+
 /** @param leftMs time until the client's deadline, when there is one: cuts both bounds. */
 function activityOptionsFor(input: Planned, attempt: RouteAttempt, leftMs: number | undefined): ActivityOptions {
   const budget = deploymentBudgetMs(input);
+  const startToClose = leftMs === undefined ? input.attemptTimeoutMs : Math.min(input.attemptTimeoutMs, leftMs + 1_000);
   return {
     summary: `${attempt.provider} / ${attempt.upstreamModel}`,
-    startToCloseTimeout: leftMs === undefined ? input.attemptTimeoutMs : Math.min(input.attemptTimeoutMs, leftMs + 1_000),
+    startToCloseTimeout: startToClose,
+    ...(startToClose > ATTEMPT_HEARTBEAT_TIMEOUT_MS ? { heartbeatTimeout: ATTEMPT_HEARTBEAT_TIMEOUT_MS } : {}),
     // A bound on the whole deployment, retries included, so one slow deployment cannot eat the request.
     scheduleToCloseTimeout: leftMs === undefined ? budget : Math.min(budget, leftMs),
     retry: {

@@ -54,6 +54,8 @@ export function createBudgetRoute(deps: ApiDeps) {
         await writeAudit(db, { ...audit(res, created), action: 'create', before: null, after: budgetBody(created) });
         return created;
       });
+      // Cached keys of the tenant learn at once (here) that a budget now applies to them.
+      deps.keys.invalidateTenant(budget.tenantId);
       deps.logger.info({ budgetId: budget.id, scope: budget.scope, scopeId: budget.scopeId }, 'budget created');
       res.status(201).json(budgetBody(budget));
     } catch (err) {
@@ -120,11 +122,13 @@ export function updateBudgetRoute(deps: ApiDeps) {
 export function deleteBudgetRoute(deps: ApiDeps) {
   return async function deleteBudgetHandler(req: Request, res: Response): Promise<void> {
     const id = String(req.params.id);
-    await inTransaction(deps.pool, async (db) => {
+    const deleted = await inTransaction(deps.pool, async (db) => {
       const before = await getBudget(db, id);
       if (!before || !(await deleteBudget(db, id))) throw notFound(id);
       await writeAudit(db, { ...audit(res, before), action: 'delete', before: budgetBody(before), after: null });
+      return before;
     });
+    deps.keys.invalidateTenant(deleted.tenantId);
     deps.logger.info({ budgetId: id }, 'budget deleted');
     res.json({ id, object: 'budget', deleted: true });
   };

@@ -27,7 +27,7 @@ export function chatCompletions(deps: ApiDeps) {
 
     if (body.stream) {
       const request = applyChatPolicy(key.policy, body);
-      await streamChat(deps, req, res, { request, plan, requestId: res.locals.requestId as string, caller: callerOf(key), deadlineAt });
+      await streamChat(deps, req, res, { request, plan, requestId: res.locals.requestId as string, caller: callerOf(key), budgeted: key.budgeted, deadlineAt });
       return;
     }
     const { stream: _stream, stream_options: _streamOptions, ...clientRequest } = body;

@@ -4,7 +4,7 @@ import { findCurrentPrice } from '../../prices/price-store';
 import { normalizeUsd, unitsToUsd, usdToUnits } from '../../prices/usd';
 import { estimateChatCost } from '../../tokens/estimate';
 import { expectLedgerBalanced, newAccount, type TestAccount } from '../support/accounts';
-import { startTestGateway, uniqueText, type TestGateway } from '../support/test-gateway';
+import { ADMIN_TOKEN, startTestGateway, uniqueText, type TestGateway } from '../support/test-gateway';
 
 interface ApiErrorLike {
   status: number;
@@ -95,6 +95,33 @@ describe('budgets on durable requests', () => {
     expect(usdToUnits(status!.spentUsd)).toBeLessThanOrEqual(usdToUnits(limit) + estimate);
     const headerSum = served.reduce((sum, o) => sum + usdToUnits(o.cost!), 0n);
     expect(unitsToUsd(headerSum)).toBe(status!.spentUsd);
+  });
+
+  it('holds a key the moment a budget is created through the admin API, though the key was cached as unbudgeted', async () => {
+    // Not in the ledger balance check: its first request's usage predates the budget.
+    const a = await newAccount(gw.gateway.pool, gw.url);
+    const first = await a.openai.chat.completions
+      .create({ model: 'gpt-test', messages: [{ role: 'user', content: uniqueText('before budget') }] })
+      .withResponse();
+    const reservation = async (requestId: string | null) =>
+      (await gw.gateway.pool.query<{ amount_usd: string }>('SELECT amount_usd FROM reservations WHERE id = $1', [`chat-${requestId}`])).rows[0];
+    // No budget: nothing was held (the reservation row is born settled, at zero).
+    expect(usdToUnits((await reservation(first.response.headers.get('x-request-id')))!.amount_usd)).toBe(0n);
+
+    const created = await fetch(`${gw.url}/admin/budgets`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ scope: 'tenant', scope_id: a.tenantId, period: 'month', limit_usd: '5' }),
+    });
+    expect(created.status).toBe(201);
+    // Within the key cache's TTL (5 s), yet the next request is held and charged to the budget.
+    const second = await a.openai.chat.completions
+      .create({ model: 'gpt-test', messages: [{ role: 'user', content: uniqueText('after budget') }] })
+      .withResponse();
+    expect(usdToUnits((await reservation(second.response.headers.get('x-request-id')))!.amount_usd)).toBeGreaterThan(0n);
+    const budgetId = ((await created.json()) as { id: string }).id;
+    const status = await budgetStatus(gw.gateway.pool, budgetId);
+    expect(status!.spentUsd).toBe(normalizeUsd(second.response.headers.get('x-switchyard-cost-usd')!));
   });
 
   it('puts the usage record cost in x-switchyard-cost-usd (chat and embeddings)', async () => {

@@ -2,11 +2,15 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { Pool } from 'pg';
+import { NativeConnection } from '@temporalio/worker';
+import { Pool, type PoolClient } from 'pg';
 import { createBudget } from '../../db/ledger';
 import { migrate } from '../../db/migrate';
 import { createLogger } from '../../observability/logger';
+import { ProviderRegistry } from '../../providers/registry';
 import { startGateway, type RunningGateway } from '../../server/start-gateway';
+import { historyDataConverter } from '../../temporal/data-converter';
+import { createInteractiveWorker } from '../../worker/create-worker';
 import { BUDGET_SWEEPER_SCHEDULE_ID } from '../../temporal/budget-sweeper';
 import { startFakeUpstream, type FakeUpstream } from '../fakes';
 import { TEST_HISTORY_KEYRING } from '../support/history-keys';
@@ -19,7 +23,7 @@ const TEMPORAL = () => ({ address: process.env.TEMPORAL_ADDRESS!, namespace: pro
 
 /**
  * Crashes the money path cares about, with real processes killed by SIGKILL: a worker between
- * the provider call and settlement, and an API process in the middle of a stream. Each test
+ * the provider call and the attempt's settlement, and an API process in the middle of a stream. Each test
  * composes its own processes, so no other worker can take the workflow from the one that dies.
  */
 describe('crash recovery of the money path', () => {
@@ -97,32 +101,38 @@ describe('crash recovery of the money path', () => {
     }
   }
 
-  it('settles exactly once when the worker dies between the provider call and settlement', async () => {
+  it('charges exactly once when the worker dies between the provider call and settlement', async () => {
     const a = await budgetedAccount();
     // The API that takes the request runs no worker, so the crashing child gets the workflow.
     const { child } = await spawnScript('crashing-worker.ts', {});
     const api = await gateway({ api: true, worker: false });
     const text = uniqueText('crash before settle');
+    const started = Date.now();
     const pending = fetch(`${api.url}/v1/chat/completions`, {
       method: 'POST',
       headers: { authorization: `Bearer ${a.key}`, 'content-type': 'application/json' },
       body: JSON.stringify({ model: 'gpt-test', messages: [{ role: 'user', content: text }] }),
     });
-    // The worker called the provider, then died as settlement began.
+    // The worker called the provider, then died as the attempt began to settle.
     expect(await exited(child)).toBe('SIGKILL');
     expect(fake.countFor(text)).toBe(1);
 
-    // Another worker picks the workflow up (once the dead one's workflow task times out).
+    // Another worker retries the attempt once the dead one's heartbeats stop (10 s), not at the
+    // attempt's start-to-close timeout. The attempt had not completed, so the provider is asked
+    // again: the upstream is paid twice, as after any crash before an attempt completes.
     await gateway({ api: false, worker: true });
     const res = await pending;
     expect(res.status).toBe(200);
+    expect(Date.now() - started).toBeLessThan(30_000);
     const requestId = res.headers.get('x-request-id');
-    expect(Number(res.headers.get('x-switchyard-cost-usd'))).toBeGreaterThan(0);
+    const cost = res.headers.get('x-switchyard-cost-usd');
+    expect(Number(cost)).toBeGreaterThan(0);
+    expect(fake.countFor(text)).toBe(2);
 
-    // Charged exactly once, for the one upstream call.
-    expect(fake.countFor(text)).toBe(1);
+    // The client is charged exactly once: one usage record, the hold settled at that cost.
     const { rows } = await pool.query<{ cost_usd: string }>('SELECT cost_usd FROM usage_records WHERE request_id = $1', [requestId]);
     expect(rows).toHaveLength(1);
+    expect(Number(rows[0]!.cost_usd)).toBe(Number(cost));
     const { rows: holds } = await pool.query<{ state: string }>('SELECT state FROM reservations WHERE id = $1', [`chat-${requestId}`]);
     expect(holds).toEqual([{ state: 'settled' }]);
   }, 90_000);
@@ -162,5 +172,59 @@ describe('crash recovery of the money path', () => {
       return rows[0]?.state === 'released' ? rows[0] : undefined;
     });
     expect(released.release_reason).toBe('expired');
+  }, 90_000);
+
+  it('settles in the workflow when the answering attempt cannot reach the ledger', async () => {
+    const a = await budgetedAccount();
+    // A worker whose ledger refuses the first three usage-record writes: the attempt's own
+    // settlement tries three times, gives up, and hands the answer back unsettled.
+    const flaky = new Pool({ connectionString: process.env.DATABASE_URL, max: 4 });
+    let refusals = 3;
+    flaky.on('connect', (client: PoolClient) => {
+      const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+      Object.assign(client, {
+        query(...args: unknown[]): unknown {
+          const text = typeof args[0] === 'string' ? args[0] : '';
+          if (text.includes('INSERT INTO usage_records') && refusals > 0) {
+            refusals--;
+            return Promise.reject(new Error('connection reset (test)'));
+          }
+          return query(...args);
+        },
+      });
+    });
+    const connection = await NativeConnection.connect({ address: TEMPORAL().address });
+    const worker = await createInteractiveWorker({
+      connection,
+      namespace: TEMPORAL().namespace,
+      providers: new ProviderRegistry(testConfigFor(fake.url)),
+      pool: flaky,
+      workflowBundle: await workflowBundle(),
+      dataConverter: historyDataConverter(TEST_HISTORY_KEYRING),
+    });
+    try {
+      const api = await gateway({ api: true, worker: false });
+      const text = uniqueText('settle in the workflow');
+      const res = await worker.runUntil(
+        fetch(`${api.url}/v1/chat/completions`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${a.key}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ model: 'gpt-test', messages: [{ role: 'user', content: text }] }),
+        }),
+      );
+      expect(res.status).toBe(200);
+      expect(refusals).toBe(0);
+      // One upstream call, charged once, by the workflow's settleBudget local activity.
+      expect(fake.countFor(text)).toBe(1);
+      const requestId = res.headers.get('x-request-id');
+      const { rows } = await pool.query<{ cost_usd: string }>('SELECT cost_usd FROM usage_records WHERE request_id = $1', [requestId]);
+      expect(rows).toHaveLength(1);
+      expect(Number(rows[0]!.cost_usd)).toBe(Number(res.headers.get('x-switchyard-cost-usd')));
+      const { events } = await api.client.workflow.getHandle(`chat-${requestId}`).fetchHistory();
+      expect((events ?? []).filter((e) => e.markerRecordedEventAttributes)).toHaveLength(1);
+    } finally {
+      await connection.close().catch(() => undefined);
+      await flaky.end();
+    }
   }, 90_000);
 });

@@ -1,3 +1,4 @@
+import { WorkflowNotFoundError } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { createBudget } from '../../db/ledger';
 import type { RequestMemo } from '../../temporal/request-memo';
@@ -52,15 +53,22 @@ describe('request workflows in Temporal visibility', () => {
     expect(d.typedSearchAttributes.get(SA.CostUsd)).toBe(cost);
     expect(d.memo).toEqual({ routePlan: [{ model: 'gpt-test', provider: 'oai', upstreamModel: 'gpt-4o-mini', fallback: false }] } satisfies RequestMemo);
 
-    // Two workflow tasks, as before the final upsert existed: the first reserves and schedules
-    // the provider call; the second settles, upserts and completes. The upsert adds no task.
+    // The shape of a bare one-activity workflow: the first task schedules the attempt (the API
+    // took the hold, the attempt settled itself); the second upserts and completes. No local
+    // activity (marker), and the upsert adds no task.
     const { events } = await gw.gateway.client.workflow.getHandle(workflowId).fetchHistory();
     const types = (events ?? []).map((e) => e.eventType);
-    expect(types.filter((t) => t === EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED)).toHaveLength(2);
-    const lastTaskCompleted = types.lastIndexOf(EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED);
-    expect(types.slice(lastTaskCompleted)).toEqual([
+    expect(types).toEqual([
+      EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED,
+      EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
+      EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED,
       EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED,
-      EventType.EVENT_TYPE_MARKER_RECORDED, // settleBudget (local activity)
+      EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED,
+      EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED,
+      EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED,
+      EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
+      EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED,
+      EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED,
       EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES,
       EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED,
     ]);
@@ -101,16 +109,15 @@ describe('request workflows in Temporal visibility', () => {
     expect(types.slice(-2)).toEqual([EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED]);
   });
 
-  it('marks a budget refusal budget_exceeded, with no provider since none was called', async () => {
+  it('starts no workflow for a budget refusal: the API holds the budget before it starts one', async () => {
     const a = await newAccount(gw.gateway.pool, gw.url);
     tenants.push(a.tenantId);
     await createBudget(gw.gateway.pool, { scope: 'key', scopeId: a.keyId, period: 'day', limitUsd: '0.00000001' });
-    const d = await described(await chat(a.openai, 'gpt-test', uniqueText('visibility budget')));
-    expect(d.status.name).toBe('FAILED');
-    expect(d.typedSearchAttributes.get(SA.Outcome)).toBe(RequestOutcome.BudgetExceeded);
-    expect(d.typedSearchAttributes.get(SA.Tenant)).toBe(a.tenantId);
-    expect(d.typedSearchAttributes.get(SA.Provider)).toBeUndefined();
-    expect(d.typedSearchAttributes.get(SA.FallbackCount)).toBe(0);
+    const err = (await a.openai.chat.completions
+      .create({ model: 'gpt-test', messages: [{ role: 'user', content: uniqueText('visibility budget') }] })
+      .catch((e: unknown) => e)) as { status: number; code: string; headers: Headers };
+    expect(err).toMatchObject({ status: 429, code: 'budget_exceeded' });
+    await expect(described(`chat-${err.headers.get('x-request-id')}`)).rejects.toThrow(WorkflowNotFoundError);
   });
 
   it('finds requests by tenant, model and outcome with a visibility query', async () => {

@@ -2,7 +2,8 @@
  * A worker process for the crash tests: the gateway's interactive worker against the fake
  * upstream at FAKE_URL, whose ledger connection kills the whole process (SIGKILL, no cleanup)
  * the moment settlement starts writing the usage record — i.e. after the provider was called
- * and paid, before the charge is recorded. Prints `ready` once polling.
+ * and paid, inside the attempt's activity, before the charge is recorded. Prints `ready` once
+ * polling.
  */
 import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
 import { Pool, type PoolClient } from 'pg';
