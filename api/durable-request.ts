@@ -73,7 +73,14 @@ export async function answerDurably(
   // before its first attempt; a refusal is answered without starting one. Idempotent: a retried
   // request under the same Idempotency-Key gets the first hold (or refusal) back.
   const charge = chargeDeps(deps);
-  const held = await reserveCall(charge, { reservationId: workflowId, caller: planned.caller, plan: opts.plan, call: opts.call, ttlMs: timeoutMs + HOLD_SLACK_MS, budgeted: opts.key.budgeted });
+  const held = await reserveCall(charge, {
+    reservationId: workflowId,
+    caller: planned.caller,
+    plan: opts.plan,
+    call: opts.call,
+    ttlMs: timeoutMs + HOLD_SLACK_MS,
+    budgeted: opts.key.budgeted,
+  });
   if (!held.ok) throw held.reason === 'BudgetExceeded' ? budgetExceededToHttp(held.refusal) : priceUnknownToHttp({ models: held.models });
   const input = { ...planned, request: opts.call.request, hold: held.hold };
   const result = await executeRequestWorkflow<BilledResult<ChatCompletion | EmbeddingResponse>>(deps, {
