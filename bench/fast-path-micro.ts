@@ -70,12 +70,14 @@ class StaticKeys extends ClientKeys {
 }
 
 /**
- * The stream path asks Postgres whether a budget applies to the caller and records usage after
- * the stream; this pool answers every query at once with no rows (no budgets), so only the
- * gateway's own work is measured.
+ * The stream path records usage after the stream (whether a budget applies comes with the
+ * cached key); this pool answers every query at once, with no rows except the usage record's id,
+ * so only the gateway's own work is measured.
  */
 function noBudgetsPool(): Pool {
-  const query = async () => ({ rows: [], rowCount: 0 });
+  // The settlement of a caller without budgets is one INSERT … RETURNING id: it gets its row.
+  const query = async (text: unknown) =>
+    typeof text === 'string' && text.includes('INSERT INTO usage_records') ? { rows: [{ id: 'usage_micro' }], rowCount: 1 } : { rows: [], rowCount: 0 };
   return { query, connect: async () => ({ query, release: () => undefined }) } as unknown as Pool;
 }
 
