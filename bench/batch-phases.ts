@@ -12,6 +12,7 @@ import { Client, Connection } from '@temporalio/client';
 import { getFreePort } from '../temporal/free-port';
 import { formatHistoryKeyring, generateHistoryKey, historyKeyring } from '../temporal/history-keyring';
 import { batchWorkflowId } from '../temporal/workflow-ids';
+import { WORKER_ENV_DEFAULTS, WORKER_NODE_FLAGS } from '../worker/process-settings';
 import { BENCH_KEY_ENV, BENCH_MODEL, BENCH_UPSTREAM_KEY, writeBenchConfig } from './bench-config';
 import { spawnOwned, type OwnedChild } from './child-process';
 import type { Cleanup } from './cleanup';
@@ -140,12 +141,16 @@ export async function runBatchPhases(opts: {
 
 const WORKER_READY_TIMEOUT_MS = 120_000;
 
-/** `dist/bin/worker.js` as its own process; resolves once its log says it polls. */
+/** `dist/bin/worker.js` as its own process, with the worker's Node flags; resolves once its log says it polls. */
 async function startWorkerProcess(opts: { distRoot: string; env: NodeJS.ProcessEnv; logFile: string; cleanup: Cleanup }): Promise<OwnedChild> {
   const fd = openSync(opts.logFile, 'a');
   let owned: OwnedChild;
   try {
-    owned = spawnOwned(process.execPath, [path.join(opts.distRoot, 'bin', 'worker.js')], { env: opts.env, stdio: ['ignore', fd, fd] });
+    // Started as `npm run worker` starts it, so its memory is what a deployed worker's is.
+    owned = spawnOwned(process.execPath, [...WORKER_NODE_FLAGS, path.join(opts.distRoot, 'bin', 'worker.js')], {
+      env: { ...WORKER_ENV_DEFAULTS, ...opts.env },
+      stdio: ['ignore', fd, fd],
+    });
   } finally {
     closeSync(fd);
   }

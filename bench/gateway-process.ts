@@ -16,7 +16,7 @@ export interface GatewayProcess {
   readonly owned: OwnedChild;
 }
 
-/** How long the gateway may take to answer /readyz 200 (it bundles its workflows at start). */
+/** How long the gateway may take to answer /readyz 200 (it bundles its workflows at start when dist/ has no fresh prebuilt bundle). */
 const READY_TIMEOUT_MS = 120_000;
 const POLL_INTERVAL_MS = 250;
 

@@ -45,7 +45,7 @@ async function main(): Promise<void> {
       await pool.end();
       adminToken = credentials.adminToken;
     }
-    say('bundling workflows and starting the worker and API…');
+    say('starting the worker and API…');
     const gateway = await startGateway({
       config,
       databaseUrl: infra.databaseUrl,

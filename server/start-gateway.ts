@@ -2,7 +2,7 @@ import type { DataConverter } from '@temporalio/common';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { Client } from '@temporalio/client';
-import { DefaultLogger, bundleWorkflowCode, type NativeConnection, type Worker, type WorkflowBundleOption } from '@temporalio/worker';
+import type { NativeConnection, Worker, WorkflowBundleOption } from '@temporalio/worker';
 import type { Pool } from 'pg';
 import { createApp } from '../api/app';
 import { BodyLoggingSettings } from '../api/body-logging-settings';
@@ -32,7 +32,8 @@ import { ensureSearchAttributes } from '../temporal/ensure-search-attributes';
 import { ensureRequestBodyRetentionSchedule } from '../temporal/request-body-retention';
 import { CredentialResolver } from '../secrets/credential-resolver';
 import { SecretBox } from '../secrets/secret-box';
-import { WORKFLOWS_PATH, createInteractiveWorker } from '../worker/create-worker';
+import { createInteractiveWorker } from '../worker/create-worker';
+import { chooseWorkflowBundle } from '../worker/workflow-bundle';
 import { CircuitBreakers } from '../circuit/circuit-breakers';
 import { PgCircuitStore } from '../db/circuits';
 import { DeploymentStats } from '../routing/deployment-stats';
@@ -54,7 +55,7 @@ export interface GatewayOptions {
   /** Client-key cache lifetime in ms (default 5000). */
   readonly keyCacheTtlMs?: number;
   readonly logger: Logger;
-  /** Prebuilt workflow bundle; default: bundle the workflows at start. */
+  /** Workflow bundle; default: the one `npm run build` wrote if it matches the sources, else bundled at start. */
   readonly workflowBundle?: WorkflowBundleOption;
   /** Seed price list (YAML); default: the committed prices/prices.yaml. */
   readonly pricesFile?: string;
@@ -137,16 +138,16 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   const rateLimiter = startRateLimiter(pool, opts);
   let batch: RunningBatchWorker | undefined;
   if (opts.roles.worker) {
-    // One bundle for both workers: webpack bundling is the process's memory peak, so doing it
-    // once (not once per worker) keeps the worker's peak RSS down.
+    // One bundle for both workers, prebuilt by `npm run build` when it matches the sources:
+    // webpack run at start would stay in the process's RSS (tens of MiB).
     const workflowBundle =
       opts.workflowBundle ??
-      (await bundleWorkflowCode({
-        workflowsPath: WORKFLOWS_PATH,
-        failureConverterPath: dataConverter.failureConverterPath,
-        workflowInterceptorModules: tracing ? [...TRACING_WORKFLOW_MODULES] : undefined,
-        logger: new DefaultLogger('WARN'),
-      }));
+      (
+        await chooseWorkflowBundle({
+          variant: { failureConverterPath: dataConverter.failureConverterPath, workflowInterceptorModules: tracing ? TRACING_WORKFLOW_MODULES : [] },
+          logger: opts.logger,
+        })
+      ).bundle;
     worker = await createInteractiveWorker({
       connection,
       namespace: opts.temporal.namespace,

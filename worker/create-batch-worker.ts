@@ -9,7 +9,7 @@ import { PriceCache } from '../prices/price-cache';
 import type { ProviderRegistry } from '../providers/registry';
 import type { RateLimiter } from '../ratelimit/rate-limiter';
 import { TaskQueue } from '../temporal/task-queues';
-import { WORKFLOWS_PATH } from './create-worker';
+import { WORKFLOWS_PATH } from './workflows-path';
 
 /**
  * The batch worker (task queue `switchyard-batch`): batch workflows and their page activities.

@@ -1,4 +1,3 @@
-import path from 'node:path';
 import type { DataConverter } from '@temporalio/common';
 import { Worker, type NativeConnection, type WorkerOptions, type WorkflowBundleOption } from '@temporalio/worker';
 import type { Pool } from 'pg';
@@ -19,9 +18,9 @@ import type { ProviderRegistry } from '../providers/registry';
 import type { GatewayMetrics } from '../observability/metrics';
 import type { SecretBox } from '../secrets/secret-box';
 import { TaskQueue } from '../temporal/task-queues';
+import { WORKFLOWS_PATH } from './workflows-path';
 
-/** Where the workflow bundle's entry point lives (works from the sources and from dist/). */
-export const WORKFLOWS_PATH = path.join(__dirname, '..', 'workflows');
+export { WORKFLOWS_PATH } from './workflows-path';
 
 /**
  * The interactive-queue worker: request workflows, their provider activities, the budget
