@@ -1,7 +1,15 @@
 /**
- * A/B harness for the durable path: starts infra once, then runs the gateway under each variant
- * (extra env), interleaved, measuring c=1 p50 and gateway CPU per request. Dev tool.
- * Usage: node dist/bench/ab-durable.js '{"A":{},"B":{"X":"1"}}' [rounds] [c]
+ * A/B harness for the durable path (a development tool, not part of `npm run bench`): starts
+ * Postgres, the dev server and the fake upstream once, then runs a fresh gateway process per
+ * variant and round, variants interleaved so machine noise hits them alike, and prints p50/p99,
+ * req/s and CPU per request of the gateway, the Temporal server and Postgres, plus Postgres
+ * transactions per request.
+ *
+ * Usage: `npm run build && node dist/bench/ab-durable.js '<variants>' [rounds=2] [concurrencies=1]`
+ * where `<variants>` maps a name to extra gateway environment, e.g.
+ * `'{"now":{},"before":{"AB_DIST":"/tmp/old-checkout/dist"}}'` (`AB_DIST`: the compiled tree of
+ * another build to run instead). AB_IDLE_MS measures the gateway at rest first; AB_PROF_DIR
+ * writes a `--cpu-prof` profile per run.
  */
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
