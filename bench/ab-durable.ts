@@ -15,14 +15,14 @@ import { randomBytes } from 'node:crypto';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { Pool } from 'pg';
 import { startFakeUpstream } from '../test/fakes';
 import { getFreePort } from '../temporal/free-port';
-import { formatHistoryKeyring, generateHistoryKey, historyKeyring } from '../temporal/history-keyring';
-import { BENCH_KEY_ENV, BENCH_MODEL, BENCH_UPSTREAM_KEY, writeBenchConfig } from './bench-config';
+import { BENCH_MODEL, writeBenchConfig } from './bench-config';
 import { Cleanup } from './cleanup';
 import { CpuMeter } from './cpu-meter';
 import { startGatewayProcess } from './gateway-process';
-import { createClientKey } from './gateway-phases';
+import { createClientKey, gatewayEnv } from './gateway-phases';
 import { createTransport } from './http-client';
 import { chatSpec, checkOnce, runHttpPhase } from './http-phase';
 import { startBenchInfra } from './infra';
@@ -58,21 +58,7 @@ async function main(): Promise<void> {
           logFile: path.join(tempDir, `gw-${name}-${r}.log`),
           cleanup: local,
           nodeArgs: process.env.AB_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.AB_PROF_DIR}/${name}-${r}`] : [],
-          env: {
-            ...process.env,
-            TEMPORAL_ADDRESS: infra.temporalAddress,
-            TEMPORAL_NAMESPACE: infra.namespace,
-            DATABASE_URL: infra.databaseUrl,
-            SWITCHYARD_CONFIG: configFile,
-            HOST: '127.0.0.1',
-            PORT: String(port),
-            SWITCHYARD_API_WORKER: 'true',
-            LOG_LEVEL: 'warn',
-            SWITCHYARD_ADMIN_TOKEN: adminToken,
-            SWITCHYARD_HISTORY_KEYS: formatHistoryKeyring(historyKeyring([generateHistoryKey('bench')])),
-            [BENCH_KEY_ENV]: BENCH_UPSTREAM_KEY,
-            ...extra,
-          },
+          env: { ...gatewayEnv({ infra, configFile, port, adminToken }), ...extra },
         });
         try {
           const key = (await createClientKey(gw.url, adminToken)).key;
@@ -91,7 +77,7 @@ async function main(): Promise<void> {
           }
           const transport = createTransport('node:http');
           const meter = new CpuMeter({ root: process.pid, underTest: gw.pid, temporal: temporalPid });
-          const { Pool } = await import('pg');
+
           const probe = new Pool({ connectionString: infra.databaseUrl, max: 1 });
           const commits = async (): Promise<number> =>
             Number((await probe.query<{ n: string }>('SELECT sum(xact_commit + xact_rollback)::text AS n FROM pg_stat_database')).rows[0]!.n);

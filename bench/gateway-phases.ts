@@ -59,21 +59,7 @@ export async function runGatewayPhases(opts: {
     logFile: path.join(opts.tempDir, 'gateway.log'),
     cleanup: opts.cleanup,
     nodeArgs: cpuProfArgs(settings, 'gateway'),
-    env: {
-      ...process.env,
-      TEMPORAL_ADDRESS: opts.infra.temporalAddress,
-      TEMPORAL_NAMESPACE: opts.infra.namespace,
-      DATABASE_URL: opts.infra.databaseUrl,
-      SWITCHYARD_CONFIG: configFile,
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      SWITCHYARD_API_WORKER: 'true',
-      LOG_LEVEL: 'warn',
-      SWITCHYARD_ADMIN_TOKEN: adminToken,
-      // The durable path is measured as deployed: history encrypted under a per-run key.
-      SWITCHYARD_HISTORY_KEYS: formatHistoryKeyring(historyKeyring([generateHistoryKey('bench')])),
-      [BENCH_KEY_ENV]: BENCH_UPSTREAM_KEY,
-    },
+    env: gatewayEnv({ infra: opts.infra, configFile, port, adminToken }),
   });
   log(`gateway ready at ${gateway.url} (pid ${gateway.pid})`);
   const transport = createTransport(opts.transportName);
@@ -109,6 +95,25 @@ export async function runGatewayPhases(opts: {
     transport.close();
     await gateway.owned.stop();
   }
+}
+
+/** The environment of a benchmarked gateway process (`node dist/bin/api.js`). */
+export function gatewayEnv(opts: { infra: BenchInfra; configFile: string; port: number; adminToken: string }): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    TEMPORAL_ADDRESS: opts.infra.temporalAddress,
+    TEMPORAL_NAMESPACE: opts.infra.namespace,
+    DATABASE_URL: opts.infra.databaseUrl,
+    SWITCHYARD_CONFIG: opts.configFile,
+    HOST: '127.0.0.1',
+    PORT: String(opts.port),
+    SWITCHYARD_API_WORKER: 'true',
+    LOG_LEVEL: 'warn',
+    SWITCHYARD_ADMIN_TOKEN: opts.adminToken,
+    // The durable path is measured as deployed: history encrypted under a per-run key.
+    SWITCHYARD_HISTORY_KEYS: formatHistoryKeyring(historyKeyring([generateHistoryKey('bench')])),
+    [BENCH_KEY_ENV]: BENCH_UPSTREAM_KEY,
+  };
 }
 
 /** CPU the gateway and the Temporal server use with no requests (pollers, timers), per second. */
