@@ -13,8 +13,8 @@ import { executeRequestWorkflow } from './durable-call';
 import { idempotentId } from './idempotency';
 import { planAttemptTimeoutMs } from './resolve-model';
 import { recordServed, recordUsage, setServedHeaders } from './routes/served';
-import { releaseCall, reserveCall } from '../budget/charge';
-import { budgetExceededToHttp, priceUnknownToHttp } from './failure-to-http';
+import { releaseCall } from '../budget/charge';
+import { holdBudget } from './budget-hold';
 import { chargeDeps } from './stream-budget';
 
 /**
@@ -73,7 +73,7 @@ export async function answerDurably(
   // before its first attempt; a refusal is answered without starting one. Idempotent: a retried
   // request under the same Idempotency-Key gets the first hold (or refusal) back.
   const charge = chargeDeps(deps);
-  const held = await reserveCall(charge, {
+  const hold = await holdBudget(charge, {
     reservationId: workflowId,
     caller: planned.caller,
     plan: opts.plan,
@@ -81,8 +81,7 @@ export async function answerDurably(
     ttlMs: timeoutMs + HOLD_SLACK_MS,
     budgeted: opts.key.budgeted,
   });
-  if (!held.ok) throw held.reason === 'BudgetExceeded' ? budgetExceededToHttp(held.refusal) : priceUnknownToHttp({ models: held.models });
-  const input = { ...planned, request: opts.call.request, hold: held.hold };
+  const input = { ...planned, request: opts.call.request, hold };
   const result = await executeRequestWorkflow<BilledResult<ChatCompletion | EmbeddingResponse>>(deps, {
     workflowType: kind.workflowType,
     workflowId,
@@ -98,7 +97,7 @@ export async function answerDurably(
     memo: { ...requestMemo(opts.route.name, opts.plan) },
     timeoutMs,
     kind: opts.call.kind,
-    onNotStarted: held.hold.held ? () => releaseCall(charge, workflowId) : undefined,
+    onNotStarted: hold.held ? () => releaseCall(charge, workflowId) : undefined,
   });
   setServedHeaders(res, result);
   recordUsage(deps.metrics, result.served, result.response.usage, kind.operation);

@@ -1,14 +1,14 @@
 import type { Pool } from 'pg';
 import type { BudgetAlertNotifier } from '../budget/alert-types';
 import { adapterOutputCaps } from '../budget/output-caps';
-import { releaseCall, reserveCall, settleCall, type ChargeDeps } from '../budget/charge';
+import { releaseCall, settleCall, type ChargeDeps } from '../budget/charge';
 import { tokenUsageOf, type OpenAIUsageLike } from '../budget/usage-tokens';
 import type { RouteAttempt } from '../config/route-plan';
 import { PriceCache } from '../prices/price-cache';
 import type { ProviderRegistry } from '../providers/registry';
 import type { ChatRequest } from '../providers/types';
 import type { Caller } from '../workflows/types';
-import { budgetExceededToHttp, priceUnknownToHttp } from './failure-to-http';
+import { holdBudget } from './budget-hold';
 
 /**
  * The streaming fast path's money path: the same estimate, pricing and ledger calls as the
@@ -50,15 +50,15 @@ export interface StreamReservation {
 /**
  * Holds the stream's largest estimate over `plan` against every budget of the caller.
  *
- * @throws HttpError 429 `budget_exceeded` (with Retry-After until the reset) or 400
- *   `model_price_unknown`; the pool's errors when the ledger is unreachable.
+ * @throws HttpError 429 `budget_exceeded` (with Retry-After until the reset), 400
+ *   `model_price_unknown`, or 503 `ledger_unavailable` (see `holdBudget`).
  */
 export async function reserveForStream(
   deps: StreamBudgetDeps,
   opts: { requestId: string; caller: Caller; plan: readonly RouteAttempt[]; request: ChatRequest; ttlMs?: number; budgeted?: boolean },
 ): Promise<StreamReservation> {
   const reservationId = `stream-${opts.requestId}`;
-  const outcome = await reserveCall(chargeDeps(deps), {
+  const hold = await holdBudget(chargeDeps(deps), {
     reservationId,
     caller: opts.caller,
     plan: opts.plan,
@@ -66,16 +66,13 @@ export async function reserveForStream(
     ttlMs: opts.ttlMs ?? STREAM_RESERVATION_TTL_MS,
     budgeted: opts.budgeted,
   });
-  if (!outcome.ok) {
-    throw outcome.reason === 'BudgetExceeded' ? budgetExceededToHttp(outcome.refusal) : priceUnknownToHttp({ models: outcome.models });
-  }
   return {
     reservationId,
     requestId: opts.requestId,
-    amountUsd: outcome.hold.amountUsd,
+    amountUsd: hold.amountUsd,
     request: opts.request,
     caller: opts.caller,
-    held: outcome.hold.held,
+    held: hold.held,
     startedAt: performance.now(),
   };
 }
