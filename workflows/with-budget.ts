@@ -8,8 +8,8 @@ import { workflowTimeoutMs } from './deadlines';
 import type { AttemptSettlement, BilledResult, CallResult, ChatWorkflowInput, SettledAttempt } from './types';
 
 /*
- * Where the money steps run. The API holds the estimate before it starts the workflow (one
- * indexed read when no budget applies), and the attempt that gets an answer settles in its own
+ * Where the money steps run. The API holds the estimate before it starts the workflow (no query
+ * when its key cache knows no budget applies), and the attempt that gets an answer settles in its own
  * activity: on the success path the workflow has one activity and no budget step, which is what
  * keeps it within a few milliseconds of a bare one-activity workflow. The workflow's own budget
  * steps are LOCAL activities (one idempotent Postgres transaction each, keyed by the workflow
