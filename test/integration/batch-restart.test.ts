@@ -57,7 +57,11 @@ describe('batch worker restart', () => {
     });
     children.push(child);
     await new Promise<void>((resolve, reject) => {
-      createInterface({ input: child.stdout! }).once('line', () => resolve());
+      // The worker announces itself with `ready`; anything else a dependency prints is passed on.
+      createInterface({ input: child.stdout! }).on('line', (line) => {
+        if (line === 'ready') resolve();
+        else process.stderr.write(`[batch-worker stdout] ${line}\n`);
+      });
       child.once('exit', (code, signal) => reject(new Error(`batch worker exited early (${code ?? signal})`)));
     });
     return child;

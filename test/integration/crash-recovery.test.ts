@@ -71,7 +71,10 @@ describe('crash recovery of the money path', () => {
     return a;
   }
 
-  /** Starts a TypeScript script from test/support/processes; resolves with its first stdout line. */
+  /**
+   * Starts a TypeScript script from test/support/processes; resolves with its announcement, the
+   * first stdout line that is `ready` or `url …` (anything else a dependency prints is passed on).
+   */
   async function spawnScript(script: string, env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; firstLine: string }> {
     const child = spawn(process.execPath, ['--require', REGISTER, path.join(ROOT, 'test', 'support', 'processes', script)], {
       env: { ...process.env, FAKE_URL: fake.url, ...env },
@@ -80,7 +83,10 @@ describe('crash recovery of the money path', () => {
     children.push(child);
     const lines = createInterface({ input: child.stdout! });
     const firstLine = await new Promise<string>((resolve, reject) => {
-      lines.once('line', resolve);
+      lines.on('line', (line) => {
+        if (line === 'ready' || line.startsWith('url ')) resolve(line);
+        else process.stderr.write(`[${script} stdout] ${line}\n`);
+      });
       child.once('exit', (code, signal) => reject(new Error(`${script} exited early (${code ?? signal})`)));
     });
     return { child, firstLine };

@@ -113,7 +113,11 @@ describe('graceful shutdown', () => {
       proc.once('exit', (code, signal) => resolve({ code, signal, at: Date.now() })),
     );
     const url = await new Promise<string>((resolve, reject) => {
-      createInterface({ input: proc.stdout! }).once('line', (line) => resolve(line.replace(/^url /, '')));
+      // Only the `url …` line counts: anything else a dependency prints to stdout is passed on.
+      createInterface({ input: proc.stdout! }).on('line', (line) => {
+        if (line.startsWith('url ')) resolve(line.slice('url '.length));
+        else process.stderr.write(`[draining-gateway stdout] ${line}\n`);
+      });
       void exited.then((e) => reject(new Error(`gateway process exited early (${e.code ?? e.signal})`)));
     });
     const port = Number(new URL(url).port);
