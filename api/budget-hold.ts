@@ -1,8 +1,36 @@
 import { setTimeout as delay } from 'node:timers/promises';
+import type { Pool } from 'pg';
+import type { BudgetAlertNotifier } from '../budget/alert-types';
 import { reserveCall, type BudgetHold, type ChargeDeps, type ReserveCallInput } from '../budget/charge';
+import { adapterOutputCaps } from '../budget/output-caps';
 import { LedgerError } from '../db/ledger';
+import { PriceCache } from '../prices/price-cache';
+import type { ProviderRegistry } from '../providers/registry';
 import { budgetExceededToHttp, priceUnknownToHttp } from './failure-to-http';
 import { HttpError } from './http-error';
+
+/** What the API's money path needs; `ApiDeps` satisfies it. */
+export interface ApiChargeDeps {
+  readonly pool: Pool;
+  readonly providers: ProviderRegistry;
+  /** Starts budget alert deliveries after settlement; see `ChargeDeps.alerts`. */
+  readonly budgetAlerts?: BudgetAlertNotifier;
+}
+
+const charges = new WeakMap<ApiChargeDeps, ChargeDeps>();
+
+/**
+ * The money path's dependencies from the API's, built once per API (both paths use them on
+ * every request: hold, then settle or release).
+ */
+export function chargeDeps(deps: ApiChargeDeps): ChargeDeps {
+  let charge = charges.get(deps);
+  if (!charge) {
+    charge = { pool: deps.pool, prices: PriceCache.for(deps.pool), defaultOutputCap: adapterOutputCaps(deps.providers), alerts: deps.budgetAlerts };
+    charges.set(deps, charge);
+  }
+  return charge;
+}
 
 /**
  * Pauses between tries of a hold whose ledger call failed (a dropped connection, a failover):

@@ -14,8 +14,7 @@ import { idempotentId } from './idempotency';
 import { planAttemptTimeoutMs } from './resolve-model';
 import { recordServed, recordUsage, setServedHeaders } from './routes/served';
 import { releaseCall } from '../budget/charge';
-import { holdBudget } from './budget-hold';
-import { chargeDeps } from './stream-budget';
+import { chargeDeps, holdBudget } from './budget-hold';
 
 /**
  * How long a request's hold outlives its workflow's own timeout before the sweeper may release

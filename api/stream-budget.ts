@@ -1,14 +1,9 @@
-import type { Pool } from 'pg';
-import type { BudgetAlertNotifier } from '../budget/alert-types';
-import { adapterOutputCaps } from '../budget/output-caps';
-import { releaseCall, settleCall, type ChargeDeps } from '../budget/charge';
+import { releaseCall, settleCall } from '../budget/charge';
 import { tokenUsageOf, type OpenAIUsageLike } from '../budget/usage-tokens';
 import type { RouteAttempt } from '../config/route-plan';
-import { PriceCache } from '../prices/price-cache';
-import type { ProviderRegistry } from '../providers/registry';
 import type { ChatRequest } from '../providers/types';
 import type { Caller } from '../workflows/types';
-import { holdBudget } from './budget-hold';
+import { chargeDeps, holdBudget, type ApiChargeDeps } from './budget-hold';
 
 /**
  * The streaming fast path's money path: the same estimate, pricing and ledger calls as the
@@ -19,12 +14,7 @@ import { holdBudget } from './budget-hold';
  */
 
 /** What the fast path's money path needs; `ApiDeps` satisfies it. */
-export interface StreamBudgetDeps {
-  readonly pool: Pool;
-  readonly providers: ProviderRegistry;
-  /** Starts budget alert deliveries after settlement; see `ChargeDeps.alerts`. */
-  readonly budgetAlerts?: BudgetAlertNotifier;
-}
+export type StreamBudgetDeps = ApiChargeDeps;
 
 /**
  * How long a stream's hold lasts before the sweeper may release it (10 min): longer than any
@@ -108,9 +98,4 @@ export async function settleStream(
 /** Hands the hold back when no deployment answered. Idempotent; false when nothing was held. */
 export async function releaseStream(deps: StreamBudgetDeps, reservation: Pick<StreamReservation, 'reservationId'>): Promise<boolean> {
   return releaseCall(chargeDeps(deps), reservation.reservationId);
-}
-
-/** The money path's dependencies from the API's (shared by the fast path and the durable path's hold). */
-export function chargeDeps(deps: StreamBudgetDeps): ChargeDeps {
-  return { pool: deps.pool, prices: PriceCache.for(deps.pool), defaultOutputCap: adapterOutputCaps(deps.providers), alerts: deps.budgetAlerts };
 }
