@@ -70,7 +70,7 @@ export function shouldOpen(successes: number, failures: number, settings: Circui
 /**
  * Folds a batch of outcomes into a record. Closed: counts within the (fixed) window, opening
  * when {@link shouldOpen}. Open: outcomes are stragglers started before it opened and are
- * ignored. Half-open: any failure re-opens for another `openMs`; enough successes close it
+ * ignored. Half-open: a single failure re-opens for another `openMs`; enough successes close it
  * with a fresh window. Pure, so the Postgres store and the unit tests share it.
  */
 export function applyOutcomes(

@@ -1,18 +1,15 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
-import { createInterface } from 'node:readline';
+import type { ChildProcess } from 'node:child_process';
 import { Pool } from 'pg';
 import { createBudget } from '../../db/ledger';
 import { migrate } from '../../db/migrate';
 import { createLogger } from '../../observability/logger';
 import { startGateway, type RunningGateway } from '../../server/start-gateway';
 import { startFakeUpstream, type FakeUpstream } from '../fakes';
+import { announcement, spawnProcessScript } from '../support/process-script';
 import { expectLedgerBalanced, newAccount } from '../support/accounts';
 import { chatLine, jsonl, readResultFile, uploadBatchFile, waitForBatch } from '../support/batches';
 import { testConfigFor, uniqueText } from '../support/test-gateway';
 
-const ROOT = path.resolve(__dirname, '..', '..');
-const REGISTER = path.join(ROOT, 'test', 'support', 'ts-register.js');
 // Two pages per run: the batch continues as new three times, once across the kill.
 const OVERRIDES = { batch: { page_size: 5, concurrency: 4, pages_per_run: 2 } };
 const ITEMS = 40;
@@ -51,19 +48,9 @@ describe('batch worker restart', () => {
   });
 
   async function spawnWorker(): Promise<ChildProcess> {
-    const child = spawn(process.execPath, ['--require', REGISTER, path.join(ROOT, 'test', 'support', 'processes', 'batch-worker.ts')], {
-      env: { ...process.env, FAKE_URL: fake.url, CONFIG_OVERRIDES: JSON.stringify(OVERRIDES) },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawnProcessScript('batch-worker.ts', { FAKE_URL: fake.url, CONFIG_OVERRIDES: JSON.stringify(OVERRIDES) });
     children.push(child);
-    await new Promise<void>((resolve, reject) => {
-      // The worker announces itself with `ready`; anything else a dependency prints is passed on.
-      createInterface({ input: child.stdout! }).on('line', (line) => {
-        if (line === 'ready') resolve();
-        else process.stderr.write(`[batch-worker stdout] ${line}\n`);
-      });
-      child.once('exit', (code, signal) => reject(new Error(`batch worker exited early (${code ?? signal})`)));
-    });
+    await announcement(child, 'batch-worker.ts', (line) => line === 'ready');
     return child;
   }
 

@@ -1,9 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import http from 'node:http';
-import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { NativeConnection } from '@temporalio/worker';
-import { Pool, type PoolClient } from 'pg';
+import { Pool } from 'pg';
 import { createBudget } from '../../db/ledger';
 import { migrate } from '../../db/migrate';
 import { createLogger } from '../../observability/logger';
@@ -14,11 +12,11 @@ import { createInteractiveWorker } from '../../worker/create-worker';
 import { BUDGET_SWEEPER_SCHEDULE_ID } from '../../temporal/budget-sweeper';
 import { startFakeUpstream, type FakeUpstream } from '../fakes';
 import { TEST_HISTORY_KEYRING } from '../support/history-keys';
+import { interceptQueries } from '../support/intercept-queries';
+import { announcement, spawnProcessScript } from '../support/process-script';
 import { expectLedgerBalanced, newAccount, type TestAccount } from '../support/accounts';
 import { testConfigFor, uniqueText, workflowBundle } from '../support/test-gateway';
 
-const ROOT = path.resolve(__dirname, '..', '..');
-const REGISTER = path.join(ROOT, 'test', 'support', 'ts-register.js');
 const TEMPORAL = () => ({ address: process.env.TEMPORAL_ADDRESS!, namespace: process.env.TEMPORAL_NAMESPACE ?? 'default' });
 
 /**
@@ -71,24 +69,11 @@ describe('crash recovery of the money path', () => {
     return a;
   }
 
-  /**
-   * Starts a TypeScript script from test/support/processes; resolves with its announcement, the
-   * first stdout line that is `ready` or `url …` (anything else a dependency prints is passed on).
-   */
+  /** Starts a script from test/support/processes; resolves with its `ready` or `url …` line. */
   async function spawnScript(script: string, env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; firstLine: string }> {
-    const child = spawn(process.execPath, ['--require', REGISTER, path.join(ROOT, 'test', 'support', 'processes', script)], {
-      env: { ...process.env, FAKE_URL: fake.url, ...env },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawnProcessScript(script, { FAKE_URL: fake.url, ...env });
     children.push(child);
-    const lines = createInterface({ input: child.stdout! });
-    const firstLine = await new Promise<string>((resolve, reject) => {
-      lines.on('line', (line) => {
-        if (line === 'ready' || line.startsWith('url ')) resolve(line);
-        else process.stderr.write(`[${script} stdout] ${line}\n`);
-      });
-      child.once('exit', (code, signal) => reject(new Error(`${script} exited early (${code ?? signal})`)));
-    });
+    const firstLine = await announcement(child, script, (line) => line === 'ready' || line.startsWith('url '));
     return { child, firstLine };
   }
 
@@ -186,18 +171,10 @@ describe('crash recovery of the money path', () => {
     // settlement tries three times, gives up, and hands the answer back unsettled.
     const flaky = new Pool({ connectionString: process.env.DATABASE_URL, max: 4 });
     let refusals = 3;
-    flaky.on('connect', (client: PoolClient) => {
-      const query = client.query.bind(client) as (...args: unknown[]) => unknown;
-      Object.assign(client, {
-        query(...args: unknown[]): unknown {
-          const text = typeof args[0] === 'string' ? args[0] : '';
-          if (text.includes('INSERT INTO usage_records') && refusals > 0) {
-            refusals--;
-            return Promise.reject(new Error('connection reset (test)'));
-          }
-          return query(...args);
-        },
-      });
+    interceptQueries(flaky, (text) => {
+      if (!text.includes('INSERT INTO usage_records') || refusals === 0) return undefined;
+      refusals--;
+      return new Error('connection reset (test)');
     });
     const connection = await NativeConnection.connect({ address: TEMPORAL().address });
     const worker = await createInteractiveWorker({

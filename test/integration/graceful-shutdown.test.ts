@@ -1,20 +1,18 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { createInterface } from 'node:readline';
 import { Pool } from 'pg';
 import { createBudget } from '../../db/ledger';
 import { migrate } from '../../db/migrate';
 import { startFakeUpstream, type FakeUpstream } from '../fakes';
+import { announcement, spawnProcessScript } from '../support/process-script';
 import { expectLedgerBalanced, newAccount } from '../support/accounts';
 import { uniqueText, workflowBundle } from '../support/test-gateway';
 
-const ROOT = path.resolve(__dirname, '..', '..');
-const REGISTER = path.join(ROOT, 'test', 'support', 'ts-register.js');
 const DRAIN_SECONDS = 3;
 
 interface Answer {
@@ -104,22 +102,16 @@ describe('graceful shutdown', () => {
     await createBudget(pool, { scope: 'key', scopeId: budgeted.keyId, period: 'total', limitUsd: '10' });
     const unbudgeted = await newAccount(pool, 'http://unused');
 
-    child = spawn(process.execPath, ['--require', REGISTER, path.join(ROOT, 'test', 'support', 'processes', 'draining-gateway.ts')], {
-      env: { ...process.env, FAKE_URL: fake.url, DRAIN_SECONDS: String(DRAIN_SECONDS), WORKFLOW_BUNDLE: path.join(bundleDir, 'workflows.js') },
-      stdio: ['ignore', 'pipe', 'inherit'],
+    child = spawnProcessScript('draining-gateway.ts', {
+      FAKE_URL: fake.url,
+      DRAIN_SECONDS: String(DRAIN_SECONDS),
+      WORKFLOW_BUNDLE: path.join(bundleDir, 'workflows.js'),
     });
     const proc = child;
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) =>
       proc.once('exit', (code, signal) => resolve({ code, signal, at: Date.now() })),
     );
-    const url = await new Promise<string>((resolve, reject) => {
-      // Only the `url …` line counts: anything else a dependency prints to stdout is passed on.
-      createInterface({ input: proc.stdout! }).on('line', (line) => {
-        if (line.startsWith('url ')) resolve(line.slice('url '.length));
-        else process.stderr.write(`[draining-gateway stdout] ${line}\n`);
-      });
-      void exited.then((e) => reject(new Error(`gateway process exited early (${e.code ?? e.signal})`)));
-    });
+    const url = (await announcement(proc, 'draining-gateway.ts', (line) => line.startsWith('url '))).slice('url '.length);
     const port = Number(new URL(url).port);
 
     // An idle keep-alive connection, opened before the signal.

@@ -6,24 +6,18 @@
  * polling.
  */
 import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
-import { Pool, type PoolClient } from 'pg';
+import { Pool } from 'pg';
 import { ProviderRegistry } from '../../../providers/registry';
 import { createInteractiveWorker } from '../../../worker/create-worker';
 import { historyDataConverter } from '../../../temporal/data-converter';
 import { TEST_HISTORY_KEYRING } from '../history-keys';
+import { interceptQueries } from '../intercept-queries';
 import { testConfigFor } from '../test-gateway';
 
 function crashOnSettlement(pool: Pool): void {
-  // Every pooled connection, however it is used (pool.query or a transaction's client).
-  pool.on('connect', (client: PoolClient) => {
-    const query = client.query.bind(client) as (...args: unknown[]) => unknown;
-    Object.assign(client, {
-      query(...args: unknown[]): unknown {
-        const text = typeof args[0] === 'string' ? args[0] : '';
-        if (text.includes('INSERT INTO usage_records')) process.kill(process.pid, 'SIGKILL');
-        return query(...args);
-      },
-    });
+  interceptQueries(pool, (text) => {
+    if (text.includes('INSERT INTO usage_records')) process.kill(process.pid, 'SIGKILL');
+    return undefined;
   });
 }
 
