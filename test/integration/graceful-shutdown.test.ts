@@ -48,7 +48,11 @@ function request(url: string, opts: { method?: string; key?: string; body?: unkn
   });
 }
 
-/** Resolves with the connect error's code once a fresh connection is refused (bounded). */
+/**
+ * Resolves with the connect error's code once a fresh connection is refused (bounded). A probe
+ * that lands in the listener's backlog just as it closes is reset rather than refused: that one
+ * is tried again, like one that connected.
+ */
 async function refusedWithin(port: number, ms: number): Promise<string> {
   const deadline = Date.now() + ms;
   for (;;) {
@@ -60,7 +64,7 @@ async function refusedWithin(port: number, ms: number): Promise<string> {
       });
       socket.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
     });
-    if (code !== 'connected' || Date.now() > deadline) return code;
+    if ((code !== 'connected' && code !== 'ECONNRESET') || Date.now() > deadline) return code;
     await delay(20);
   }
 }
