@@ -9,7 +9,10 @@
  * where `<variants>` maps a name to extra gateway environment, e.g.
  * `'{"now":{},"before":{"AB_DIST":"/tmp/old-checkout/dist"}}'` (`AB_DIST`: the compiled tree of
  * another build to run instead). AB_IDLE_MS measures the gateway at rest first; AB_PROF_DIR
- * writes a `--cpu-prof` profile per run.
+ * writes a `--cpu-prof` profile per run. AB_FLOOR=1 also runs the one-activity floor each round (AB_FLOOR=floorSearchAttributes: the
+ * floor with the gateway's search attributes);
+ * AB_SERVER_METRICS=1 prints the Temporal server's persistence operations per request (from its
+ * own /metrics), a count that machine noise does not blur.
  */
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
@@ -27,6 +30,9 @@ import { createTransport } from './http-client';
 import { chatSpec, checkOnce, runHttpPhase } from './http-phase';
 import { startBenchInfra } from './infra';
 import { findChildPid } from './proc-stats';
+import { runFloor } from './floor-run';
+import { FloorVariant } from './floor-protocol';
+import { execFileSync } from 'node:child_process';
 
 const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
 const DIST_ROOT = path.resolve(__dirname, '..');
@@ -47,7 +53,32 @@ async function main(): Promise<void> {
     const temporalPid = findChildPid('temporal');
     const configFile = await writeBenchConfig(tempDir, fake.url);
     const results: Record<string, string[]> = {};
+    const metricsUrl = process.env.AB_SERVER_METRICS && temporalPid ? await serverMetricsUrl(temporalPid) : undefined;
     for (let r = 0; r < rounds; r++) {
+      if (process.env.AB_FLOOR) {
+        for (const c of conc) {
+          const before = metricsUrl ? await persistenceOps(metricsUrl) : undefined;
+          const shape = { concurrency: c, warmup: c === 1 ? 100 : 4 * c, requests: c === 1 ? 400 : 30 * c };
+          const floor = await runFloor(
+            {
+              temporalAddress: infra.temporalAddress,
+              namespace: infra.namespace,
+              temporalPid,
+              variants: [process.env.AB_FLOOR === FloorVariant.SearchAttributes ? FloorVariant.SearchAttributes : FloorVariant.OneActivity],
+              phases: [shape],
+              maxMeasureMs: 30_000,
+              referenceProbeMs: 1,
+              waitBudgetMs: 0,
+            },
+            cleanup,
+          );
+          const s = floor.results[0]!.stats;
+          const line = `floor r${r} c=${c}: p50 ${s.p50?.toFixed(2)} p99 ${s.p99?.toFixed(2)} rps ${s.rps.toFixed(1)} drvCPU ${s.cpu?.underTest?.toFixed(2)} tmpCPU ${s.cpu?.temporal?.toFixed(2)}`;
+          console.log(line);
+          if (metricsUrl && before) printOpsDelta('floor', before, await settledOps(metricsUrl));
+          (results.floor ??= []).push(line);
+        }
+      }
       for (const [name, extra] of Object.entries(variants)) {
         const port = await getFreePort();
         const adminToken = randomBytes(24).toString('hex');
@@ -82,6 +113,7 @@ async function main(): Promise<void> {
           const commits = async (): Promise<number> =>
             Number((await probe.query<{ n: string }>('SELECT sum(xact_commit + xact_rollback)::text AS n FROM pg_stat_database')).rows[0]!.n);
           for (const c of conc) {
+            const opsBefore = metricsUrl ? await persistenceOps(metricsUrl) : undefined;
             const before = await commits();
             const s = await runHttpPhase({
               transport,
@@ -92,6 +124,7 @@ async function main(): Promise<void> {
             });
             const line = `${name} r${r} c=${c}: p50 ${s.p50?.toFixed(2)} p99 ${s.p99?.toFixed(2)} rps ${s.rps.toFixed(1)} gwCPU ${s.cpu?.underTest?.toFixed(2)} tmpCPU ${s.cpu?.temporal?.toFixed(2)} pg ${s.cpu?.postgres?.toFixed(2)} err ${s.errors}`;
             console.log(line, 'pg xacts/req', ((await commits()) - before) / (s.requests + (c === 1 ? 100 : 4 * c)));
+            if (metricsUrl && opsBefore) printOpsDelta(name, opsBefore, await settledOps(metricsUrl));
             (results[name] ??= []).push(line);
           }
           transport.close();
@@ -107,6 +140,49 @@ async function main(): Promise<void> {
     await cleanup.runAll();
   }
 }
+/** The dev server's /metrics address: whichever of its listening ports answers it. */
+async function serverMetricsUrl(pid: number): Promise<string | undefined> {
+  const ports = [...execFileSync('ss', ['-ltnpH'], { encoding: 'utf8' }).matchAll(/:(\d+)\s.*pid=(\d+)/g)].filter((m) => Number(m[2]) === pid).map((m) => m[1]);
+  for (const port of ports) {
+    const res = await fetch(`http://127.0.0.1:${port}/metrics`).catch(() => undefined);
+    if (res?.ok) return `http://127.0.0.1:${port}/metrics`;
+  }
+  return undefined;
+}
+
+/** Persistence (and visibility) request counters by operation. */
+async function persistenceOps(url: string): Promise<Map<string, number>> {
+  const text = await (await fetch(url)).text();
+  if (process.env.AB_METRICS_DUMP) await import('node:fs/promises').then((fs) => fs.writeFile(`${process.env.AB_METRICS_DUMP}-${Date.now()}.txt`, text));
+  const ops = new Map<string, number>();
+  for (const m of text.matchAll(/^(persistence_requests|visibility_persistence_requests)\{([^}]*)\} (\S+)$/gm)) {
+    const op = /operation="([^"]+)"/.exec(m[2]!)?.[1] ?? '?';
+    const key = `${m[1] === 'persistence_requests' ? '' : 'vis:'}${op}`;
+    ops.set(key, (ops.get(key) ?? 0) + Number(m[3]));
+  }
+  return ops;
+}
+
+/** The counters after AB_SETTLE_MS (default 0): long enough, the timers the runs set have fired too. */
+async function settledOps(url: string): Promise<Map<string, number>> {
+  await new Promise((resolve) => setTimeout(resolve, Number(process.env.AB_SETTLE_MS ?? 0)));
+  return persistenceOps(url);
+}
+
+/** Prints the operations per workflow started (CreateWorkflowExecution) between two scrapes. */
+function printOpsDelta(name: string, before: Map<string, number>, after: Map<string, number>): void {
+  const started = 'CreateWorkflowExecution';
+  const requests = Math.max(1, (after.get(started) ?? 0) - (before.get(started) ?? 0));
+  const parts: string[] = [];
+  let total = 0;
+  for (const [op, n] of after) {
+    const d = (n - (before.get(op) ?? 0)) / requests;
+    if (d >= 0.05) parts.push(`${op}=${d.toFixed(2)}`);
+    total += d;
+  }
+  console.log(`${name} persistence ops/req ${total.toFixed(2)}: ${parts.sort().join(' ')}`);
+}
+
 void main().catch((e: unknown) => {
   console.error(e);
   process.exit(1);

@@ -15,7 +15,12 @@ import type { SearchAttributeDef } from './search-attribute-defs';
  * the transfer-queue poll rate limit (default 20/s, ~50 ms per dispatch), task-queue partition
  * forwarding, and fsync-per-commit SQLite. The two `frontend.enableUpdate*` values and the version
  * check switch are what the TypeScript SDK's own test server passes; the version check would
- * otherwise phone home on every start.
+ * otherwise phone home on every start. The CLI turns `system.forceSearchAttributesCacheRefreshOnRead`
+ * on for its own tests: every search-attribute read (start validation, each visibility write, the
+ * namespace's attribute aliases) then re-reads cluster metadata and the namespace from SQLite,
+ * ~10 reads per request here. Off, the server caches them (a minute; attributes added through
+ * the operator API flush the cache); the ones Switchyard uses are start flags, in place before
+ * the first request.
  */
 export const DEV_SERVER_TUNING_ARGS: ReadonlyArray<string> = Object.freeze([
   '--sqlite-pragma',
@@ -36,6 +41,8 @@ export const DEV_SERVER_TUNING_ARGS: ReadonlyArray<string> = Object.freeze([
   'frontend.enableUpdateWorkflowExecutionAsyncAccepted=true',
   '--dynamic-config-value',
   'frontend.enableServerVersionCheck=false',
+  '--dynamic-config-value',
+  'system.forceSearchAttributesCacheRefreshOnRead=false',
 ]);
 
 /** Options of {@link startDevServer}. */
