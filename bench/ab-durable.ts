@@ -71,6 +71,7 @@ async function main(): Promise<void> {
               waitBudgetMs: 0,
             },
             cleanup,
+            process.env.AB_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.AB_PROF_DIR}/floor-${r}-c${c}`] : [],
           );
           const s = floor.results[0]!.stats;
           const line = `floor r${r} c=${c}: p50 ${s.p50?.toFixed(2)} p99 ${s.p99?.toFixed(2)} rps ${s.rps.toFixed(1)} drvCPU ${s.cpu?.underTest?.toFixed(2)} tmpCPU ${s.cpu?.temporal?.toFixed(2)}`;

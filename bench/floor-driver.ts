@@ -8,6 +8,7 @@ import { Client } from '@temporalio/client';
 import type { SearchAttributePair } from '@temporalio/common';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { historyDataConverter } from '../temporal/data-converter';
+import { watchWorkflowThreads } from '../worker/workflow-thread-watchdog';
 import { generateHistoryKey, historyKeyring } from '../temporal/history-keyring';
 import { SA } from '../temporal/search-attributes';
 import { CpuMeter } from './cpu-meter';
@@ -42,7 +43,8 @@ async function main(): Promise<void> {
   // The gateway encrypts its history; the floor pays the same codec (a throw-away key).
   const dataConverter = historyDataConverter(historyKeyring([generateHistoryKey('bench-floor')]));
   try {
-    // Same worker limits as the gateway's interactive worker (worker/create-worker.ts).
+    // Same worker limits and workflow-thread watchdog as the gateway's interactive worker (worker/create-worker.ts).
+    watchWorkflowThreads(Runtime.instance().logger);
     const worker = await Worker.create({
       connection,
       namespace: spec.namespace,

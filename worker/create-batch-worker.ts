@@ -1,5 +1,5 @@
 import type { DataConverter } from '@temporalio/common';
-import { Worker, type NativeConnection, type WorkflowBundleOption } from '@temporalio/worker';
+import { Runtime, Worker, type NativeConnection, type WorkflowBundleOption } from '@temporalio/worker';
 import type { Pool } from 'pg';
 import { createBatchActivities } from '../activities/batch-activities';
 import type { BudgetAlertNotifier } from '../budget/alert-types';
@@ -9,6 +9,7 @@ import { PriceCache } from '../prices/price-cache';
 import type { ProviderRegistry } from '../providers/registry';
 import type { RateLimiter } from '../ratelimit/rate-limiter';
 import { TaskQueue } from '../temporal/task-queues';
+import { watchWorkflowThreads } from './workflow-thread-watchdog';
 import { WORKFLOWS_PATH } from './workflows-path';
 
 /**
@@ -47,6 +48,7 @@ export async function createBatchWorker(opts: {
     },
     rateLimiter: opts.rateLimiter,
   });
+  watchWorkflowThreads(Runtime.instance().logger);
   return Worker.create({
     connection: opts.connection,
     namespace: opts.namespace,

@@ -1,5 +1,5 @@
 import type { DataConverter } from '@temporalio/common';
-import { Worker, type NativeConnection, type WorkerOptions, type WorkflowBundleOption } from '@temporalio/worker';
+import { Runtime, Worker, type NativeConnection, type WorkerOptions, type WorkflowBundleOption } from '@temporalio/worker';
 import type { Pool } from 'pg';
 import { createBudgetAlertActivities } from '../activities/budget-alert-activities';
 import { createBudgetActivities } from '../activities/budget-activities';
@@ -18,6 +18,7 @@ import type { ProviderRegistry } from '../providers/registry';
 import type { GatewayMetrics } from '../observability/metrics';
 import type { SecretBox } from '../secrets/secret-box';
 import { TaskQueue } from '../temporal/task-queues';
+import { watchWorkflowThreads } from './workflow-thread-watchdog';
 import { WORKFLOWS_PATH } from './workflows-path';
 
 export { WORKFLOWS_PATH } from './workflows-path';
@@ -61,6 +62,7 @@ export async function createInteractiveWorker(opts: {
     alerts: opts.budgetAlerts,
   };
   const budget = createBudgetActivities(charge);
+  watchWorkflowThreads(Runtime.instance().logger);
   return Worker.create({
     connection: opts.connection,
     namespace: opts.namespace,

@@ -1,0 +1,107 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import workerThreads, { type Worker } from 'node:worker_threads';
+import {
+  installWorkflowThreadWatchdog,
+  isSdkWorkflowThread,
+  uninstallWorkflowThreadWatchdog,
+  type StuckThread,
+} from '../../../worker/workflow-thread-watchdog';
+
+/**
+ * A stand-in for the SDK's workflow thread: calls into a V8 context with a per-call `timeout`, as
+ * the SDK's reusable VM does, on request: `slow` runs 300 ms under a 50 ms timeout, `loop` never ends.
+ */
+const THREAD_SCRIPT = `
+const vm = require('node:vm');
+const { parentPort } = require('node:worker_threads');
+const context = vm.createContext({});
+parentPort.on('message', (what) => {
+  if (what === 'slow') {
+    const answer = new vm.Script('const t = Date.now(); while (Date.now() - t < 300) {} 42').runInContext(context, { timeout: 50 });
+    parentPort.postMessage(answer);
+  } else if (what === 'loop') {
+    new vm.Script('for (;;) {}').runInContext(context, { timeout: 50 });
+  }
+});
+`;
+
+function startThread(file: string): Worker {
+  // Looked up at call time, as the SDK does (`new node_worker_threads_1.Worker(...)`).
+  const thread = new workerThreads.Worker(file);
+  thread.unref();
+  return thread;
+}
+
+function firstMessageOrError(thread: Worker): Promise<unknown> {
+  return new Promise((resolve) => {
+    thread.once('message', resolve);
+    thread.once('error', resolve);
+  });
+}
+
+describe('workflow thread watchdog', () => {
+  let dir: string;
+  let watched: string;
+  let other: string;
+  const stuck: StuckThread[] = [];
+
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'switchyard-watchdog-'));
+    watched = path.join(dir, 'watched-thread.js');
+    other = path.join(dir, 'other-thread.js');
+    writeFileSync(watched, THREAD_SCRIPT);
+    writeFileSync(other, THREAD_SCRIPT);
+  });
+
+  beforeEach(() => {
+    stuck.length = 0;
+    uninstallWorkflowThreadWatchdog();
+    installWorkflowThreadWatchdog({ limitMs: 600, checkEveryMs: 100, onStuck: (s) => stuck.push(s), watches: (file) => file === watched });
+  });
+
+  afterEach(() => uninstallWorkflowThreadWatchdog());
+
+  it('runs a watched thread’s calls without their per-call timeout (no thread per call)', async () => {
+    const thread = startThread(watched);
+    const answer = firstMessageOrError(thread);
+    thread.postMessage('slow');
+    expect(await answer).toBe(42);
+    await thread.terminate();
+    expect(stuck).toEqual([]);
+  });
+
+  it('leaves other threads as they are: their per-call timeout still applies', async () => {
+    const thread = startThread(other);
+    const answer = firstMessageOrError(thread);
+    thread.postMessage('slow');
+    // The thread's error (another realm's Error, so matched by shape): Node's per-call timeout fired.
+    expect(await answer).toMatchObject({ message: expect.stringMatching(/Script execution timed out after 50ms/) });
+    await thread.terminate();
+  });
+
+  it('terminates a watched thread stuck in one call past the limit, and reports it', async () => {
+    const thread = startThread(watched);
+    const exited = new Promise<number>((resolve) => thread.once('exit', resolve));
+    thread.postMessage('loop');
+    const started = Date.now();
+    await exited;
+    expect(Date.now() - started).toBeGreaterThanOrEqual(500);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(stuck).toEqual([{ threadId: expect.any(Number), stuckForMs: expect.any(Number) }]);
+    expect(stuck[0]!.stuckForMs).toBeGreaterThanOrEqual(600);
+  });
+
+  it('recognises the SDK’s workflow thread script, and only that', () => {
+    expect(isSdkWorkflowThread(require.resolve('@temporalio/worker/lib/workflow/workflow-worker-thread'))).toBe(true);
+    expect(isSdkWorkflowThread(require.resolve('@temporalio/worker/lib/workflow/threaded-vm'))).toBe(false);
+  });
+
+  it('is what the SDK uses to start its threads once installed', async () => {
+    // threaded-vm.js reads `Worker` off the module object when it creates a thread.
+    const sdkModule = (await import('node:worker_threads')).default;
+    expect(sdkModule.Worker).toBe(workerThreads.Worker);
+    expect(Symbol.for('switchyard.workflowThreadWatchdog') in sdkModule.Worker).toBe(true);
+  });
+});
