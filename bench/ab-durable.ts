@@ -151,14 +151,15 @@ async function serverMetricsUrl(pid: number): Promise<string | undefined> {
   return undefined;
 }
 
-/** Persistence (and visibility) request counters by operation. */
+/** Persistence (and visibility) request counters by operation, and the frontend's RPCs (`rpc:`). */
 async function persistenceOps(url: string): Promise<Map<string, number>> {
   const text = await (await fetch(url)).text();
   if (process.env.AB_METRICS_DUMP) await import('node:fs/promises').then((fs) => fs.writeFile(`${process.env.AB_METRICS_DUMP}-${Date.now()}.txt`, text));
   const ops = new Map<string, number>();
-  for (const m of text.matchAll(/^(persistence_requests|visibility_persistence_requests)\{([^}]*)\} (\S+)$/gm)) {
+  for (const m of text.matchAll(/^(persistence_requests|visibility_persistence_requests|service_requests)\{([^}]*)\} (\S+)$/gm)) {
     const op = /operation="([^"]+)"/.exec(m[2]!)?.[1] ?? '?';
-    const key = `${m[1] === 'persistence_requests' ? '' : 'vis:'}${op}`;
+    if (m[1] === 'service_requests' && !m[2]!.includes('service_name="frontend"')) continue;
+    const key = `${m[1] === 'persistence_requests' ? '' : m[1] === 'service_requests' ? 'rpc:' : 'vis:'}${op}`;
     ops.set(key, (ops.get(key) ?? 0) + Number(m[3]));
   }
   return ops;

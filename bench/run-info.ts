@@ -2,6 +2,7 @@
  * The header lines of the report: machine, command and load shape.
  */
 import os from 'node:os';
+import { PROCESS_WARMUP, PROCESS_WARMUP_CONCURRENCY } from './gateway-phases';
 import type { BenchSettings } from './settings';
 
 /** nproc, CPU model, memory, kernel and Node version. */
@@ -30,5 +31,6 @@ export function describeShapes(settings: BenchSettings): string {
     const s = settings.shape(c);
     return `c=${c}: ${s.warmup} warm-up + ${s.requests} measured`;
   });
-  return `${shapes.join('; ')} per phase, each part capped at ${settings.maxMeasureMs / 1000} s`;
+  const warm = `before a path's first phase the gateway serves ${PROCESS_WARMUP.stream} (fast paths) or ${PROCESS_WARMUP.durable} (durable) of its requests at c=${PROCESS_WARMUP_CONCURRENCY}, unmeasured`;
+  return `${shapes.join('; ')} per phase, each part capped at ${settings.maxMeasureMs / 1000} s; ${warm}`;
 }
