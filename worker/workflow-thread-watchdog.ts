@@ -79,8 +79,11 @@ export const THREAD_PRELUDE = `(() => {
 })();`;
 const SDK_THREAD_FILE = /[\\/]@temporalio[\\/]worker[\\/]lib[\\/]workflow[\\/]workflow-worker-thread\.js$/;
 
-let installed: { readonly original: typeof workerThreads.Worker } | undefined;
-/** Marks the installed class: jest gives each test file its own copy of this module, not of `node:worker_threads`. */
+/**
+ * Marks the installed class and holds the class it replaced. The state lives on
+ * `node:worker_threads` itself, not in this module: jest gives each test file its own copy of
+ * this module but one shared `node:worker_threads`.
+ */
 const WATCHED = Symbol.for('switchyard.workflowThreadWatchdog');
 
 /** Whether `filename` is the SDK's workflow thread script. */
@@ -93,14 +96,14 @@ export function isSdkWorkflowThread(filename: string): boolean {
  * installation's options stay). Call before `Worker.create`.
  */
 export function installWorkflowThreadWatchdog(opts: WatchdogOptions): void {
-  if (installed || WATCHED in workerThreads.Worker) return;
+  if (WATCHED in workerThreads.Worker) return;
   const original = workerThreads.Worker;
   const limitMs = opts.limitMs ?? WORKFLOW_CALL_LIMIT_MS;
   const checkEveryMs = opts.checkEveryMs ?? 1_000;
   const watches = opts.watches ?? isSdkWorkflowThread;
 
   class WatchedWorker extends original {
-    static readonly [WATCHED] = true;
+    static readonly [WATCHED] = original;
 
     constructor(filename: string | URL, options?: WorkerOptions) {
       const file = filename instanceof URL ? filename.pathname : filename;
@@ -118,15 +121,18 @@ export function installWorkflowThreadWatchdog(opts: WatchdogOptions): void {
       watch(this, new Int32Array(slot), { limitMs, checkEveryMs, onStuck: opts.onStuck });
     }
   }
-  Object.defineProperty(workerThreads, 'Worker', { value: WatchedWorker, writable: true, configurable: true, enumerable: true });
-  installed = { original };
+  replaceWorker(WatchedWorker);
 }
 
 /** Restores `worker_threads.Worker` (tests). Threads already watched stay watched. */
 export function uninstallWorkflowThreadWatchdog(): void {
-  if (!installed) return;
-  Object.defineProperty(workerThreads, 'Worker', { value: installed.original, writable: true, configurable: true, enumerable: true });
-  installed = undefined;
+  const current = workerThreads.Worker as typeof Worker & { [WATCHED]?: typeof Worker };
+  const original = current[WATCHED];
+  if (original) replaceWorker(original);
+}
+
+function replaceWorker(value: typeof Worker): void {
+  Object.defineProperty(workerThreads, 'Worker', { value, writable: true, configurable: true, enumerable: true });
 }
 
 function watch(thread: Worker, counters: Int32Array, opts: { limitMs: number; checkEveryMs: number; onStuck: WatchdogOptions['onStuck'] }): void {

@@ -93,6 +93,20 @@ describe('workflow thread watchdog', () => {
     expect(stuck[0]!.stuckForMs).toBeGreaterThanOrEqual(600);
   });
 
+  it('is shared by every copy of the module (jest loads one per test file): any copy uninstalls it', async () => {
+    uninstallWorkflowThreadWatchdog();
+    const original = workerThreads.Worker;
+    await jest.isolateModulesAsync(async () => {
+      const other = await import('../../../worker/workflow-thread-watchdog');
+      other.installWorkflowThreadWatchdog({ onStuck: () => undefined });
+    });
+    expect(workerThreads.Worker).not.toBe(original);
+    // Installed already (by the other copy): this one's options do not replace it.
+    installWorkflowThreadWatchdog({ onStuck: () => undefined, watches: () => true });
+    uninstallWorkflowThreadWatchdog();
+    expect(workerThreads.Worker).toBe(original);
+  });
+
   it('recognises the SDK’s workflow thread script, and only that', () => {
     expect(isSdkWorkflowThread(require.resolve('@temporalio/worker/lib/workflow/workflow-worker-thread'))).toBe(true);
     expect(isSdkWorkflowThread(require.resolve('@temporalio/worker/lib/workflow/threaded-vm'))).toBe(false);
