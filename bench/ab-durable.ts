@@ -11,6 +11,8 @@
  * another build to run instead). AB_IDLE_MS measures the gateway at rest first; AB_PROF_DIR
  * writes a `--cpu-prof` profile per run. AB_FLOOR=1 also runs the one-activity floor each round (AB_FLOOR=floorSearchAttributes: the
  * floor with the gateway's search attributes);
+ * AB_TIMELINE=1 prints, after each c=1 phase, the median span between the events of its last
+ * 200 workflows (server event times: where the time goes inside Temporal, gateway vs floor);
  * AB_SERVER_METRICS=1 prints the Temporal server's persistence operations per request (from its
  * own /metrics), a count that machine noise does not blur.
  */
@@ -33,6 +35,7 @@ import { findChildPid } from './proc-stats';
 import { runFloor } from './floor-run';
 import { FloorVariant } from './floor-protocol';
 import { execFileSync } from 'node:child_process';
+import { historyTimeline } from './history-timeline';
 
 const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
 const DIST_ROOT = path.resolve(__dirname, '..');
@@ -64,7 +67,7 @@ async function main(): Promise<void> {
               temporalAddress: infra.temporalAddress,
               namespace: infra.namespace,
               temporalPid,
-              variants: [process.env.AB_FLOOR === FloorVariant.SearchAttributes ? FloorVariant.SearchAttributes : FloorVariant.OneActivity],
+              variants: [floorWorkflowType()],
               phases: [shape],
               maxMeasureMs: 30_000,
               referenceProbeMs: 1,
@@ -76,6 +79,7 @@ async function main(): Promise<void> {
           const s = floor.results[0]!.stats;
           const line = `floor r${r} c=${c}: p50 ${s.p50?.toFixed(2)} p99 ${s.p99?.toFixed(2)} rps ${s.rps.toFixed(1)} drvCPU ${s.cpu?.underTest?.toFixed(2)} tmpCPU ${s.cpu?.temporal?.toFixed(2)}`;
           console.log(line);
+          if (process.env.AB_TIMELINE && c === 1) await printTimeline('floor', infra, floorWorkflowType());
           if (metricsUrl && before) printOpsDelta('floor', before, await settledOps(metricsUrl));
           (results.floor ??= []).push(line);
         }
@@ -125,6 +129,7 @@ async function main(): Promise<void> {
             });
             const line = `${name} r${r} c=${c}: p50 ${s.p50?.toFixed(2)} p99 ${s.p99?.toFixed(2)} rps ${s.rps.toFixed(1)} gwCPU ${s.cpu?.underTest?.toFixed(2)} tmpCPU ${s.cpu?.temporal?.toFixed(2)} pg ${s.cpu?.postgres?.toFixed(2)} err ${s.errors}`;
             console.log(line, 'pg xacts/req', ((await commits()) - before) / (s.requests + (c === 1 ? 100 : 4 * c)));
+            if (process.env.AB_TIMELINE && c === 1) await printTimeline(name, infra, 'chatCompletionWorkflow');
             if (metricsUrl && opsBefore) printOpsDelta(name, opsBefore, await settledOps(metricsUrl));
             (results[name] ??= []).push(line);
           }
@@ -141,6 +146,19 @@ async function main(): Promise<void> {
     await cleanup.runAll();
   }
 }
+function floorWorkflowType(): FloorVariant {
+  return process.env.AB_FLOOR === FloorVariant.SearchAttributes ? FloorVariant.SearchAttributes : FloorVariant.OneActivity;
+}
+
+async function printTimeline(name: string, infra: { temporalAddress: string; namespace: string }, workflowType: string): Promise<void> {
+  const spans = await historyTimeline({ address: infra.temporalAddress, namespace: infra.namespace, workflowType, runs: 200 });
+  console.log(
+    `${name} timeline (median ms): ${Object.entries(spans)
+      .map(([span, ms]) => `${span} ${ms.toFixed(2)}`)
+      .join('; ')}`,
+  );
+}
+
 /** The dev server's /metrics address: whichever of its listening ports answers it. */
 async function serverMetricsUrl(pid: number): Promise<string | undefined> {
   const ports = [...execFileSync('ss', ['-ltnpH'], { encoding: 'utf8' }).matchAll(/:(\d+)\s.*pid=(\d+)/g)].filter((m) => Number(m[2]) === pid).map((m) => m[1]);

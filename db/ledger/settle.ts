@@ -175,15 +175,17 @@ async function settleUnheld(
   now: Date,
 ): Promise<SettleResult | undefined> {
   const u = input.usage;
-  const { rows } = await pool.query<{ id: string }>(
-    `WITH r AS (
+  // Named, so each connection parses and plans it once: the statement every unbudgeted request runs.
+  const { rows } = await pool.query<{ id: string }>({
+    name: 'settle-unheld',
+    text: `WITH r AS (
        INSERT INTO reservations (id, tenant_id, team_id, key_id, amount_usd, state, actual_cost_usd, expires_at, created_at, settled_at)
        VALUES ($1, $2, $3, $4, 0, 'settled', $5, $6, $6, $6) ON CONFLICT (id) DO NOTHING RETURNING id
      )
      INSERT INTO usage_records (request_id, reservation_id, tenant_id, team_id, key_id, model, provider, deployment,
        input_tokens, output_tokens, cached_input_tokens, cost_usd, latency_ms, status, tags, price_id, created_at)
      SELECT $7, r.id, $2, $3, $4, $8, $9, $10, $11, $12, $13, $5, $14, $15, $16, $17, $6 FROM r RETURNING id`,
-    [
+    values: [
       input.reservationId,
       caller.tenantId,
       caller.teamId ?? null,
@@ -202,7 +204,7 @@ async function settleUnheld(
       JSON.stringify(u.tags ?? {}),
       u.priceId ?? null,
     ],
-  );
+  });
   if (!rows[0]) return undefined;
   return { reservationId: input.reservationId, costUsd: cost, usageRecordId: rows[0].id, settledFrom: 'reserved', replayed: false };
 }
