@@ -9,15 +9,17 @@
  * where `<variants>` maps a name to extra gateway environment, e.g.
  * `'{"now":{},"before":{"AB_DIST":"/tmp/old-checkout/dist"}}'` (`AB_DIST`: the compiled tree of
  * another build to run instead). AB_IDLE_MS measures the gateway at rest first; AB_PROF_DIR
- * writes a `--cpu-prof` profile per run. AB_FLOOR=1 also runs the one-activity floor each round (AB_FLOOR=floorSearchAttributes: the
- * floor with the gateway's search attributes);
+ * writes a `--cpu-prof` profile per run. AB_FLOOR=1 also runs the one-activity floor each round
+ * (AB_FLOOR=floorSearchAttributes: the floor with the gateway's search attributes);
  * AB_TIMELINE=1 prints, after each c=1 phase, the median span between the events of its last
  * 200 workflows (server event times: where the time goes inside Temporal, gateway vs floor);
- * AB_SERVER_METRICS=1 prints the Temporal server's persistence operations per request (from its
- * own /metrics), a count that machine noise does not blur.
+ * AB_SERVER_METRICS=1 prints the Temporal server's persistence operations and frontend RPCs per
+ * request (from its own /metrics; AB_SETTLE_MS waits before the second scrape, AB_METRICS_DUMP
+ * keeps each scrape), counts that machine noise does not blur.
  */
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Pool } from 'pg';
@@ -31,11 +33,10 @@ import { createClientKey, gatewayEnv } from './gateway-phases';
 import { createTransport } from './http-client';
 import { chatSpec, checkOnce, runHttpPhase } from './http-phase';
 import { startBenchInfra } from './infra';
-import { findChildPid } from './proc-stats';
-import { runFloor } from './floor-run';
 import { FloorVariant } from './floor-protocol';
-import { execFileSync } from 'node:child_process';
+import { runFloor } from './floor-run';
 import { historyTimeline } from './history-timeline';
+import { findChildPid } from './proc-stats';
 
 const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
 const DIST_ROOT = path.resolve(__dirname, '..');
@@ -61,7 +62,7 @@ async function main(): Promise<void> {
       if (process.env.AB_FLOOR) {
         for (const c of conc) {
           const before = metricsUrl ? await persistenceOps(metricsUrl) : undefined;
-          const shape = { concurrency: c, warmup: c === 1 ? 100 : 4 * c, requests: c === 1 ? 400 : 30 * c };
+          const shape = abShape(c);
           const floor = await runFloor(
             {
               temporalAddress: infra.temporalAddress,
@@ -79,8 +80,9 @@ async function main(): Promise<void> {
           const s = floor.results[0]!.stats;
           const line = `floor r${r} c=${c}: p50 ${s.p50?.toFixed(2)} p99 ${s.p99?.toFixed(2)} rps ${s.rps.toFixed(1)} drvCPU ${s.cpu?.underTest?.toFixed(2)} tmpCPU ${s.cpu?.temporal?.toFixed(2)}`;
           console.log(line);
-          if (process.env.AB_TIMELINE && c === 1) await printTimeline('floor', infra, floorWorkflowType());
+          // Counters first: the timeline's own history reads would count otherwise.
           if (metricsUrl && before) printOpsDelta('floor', before, await settledOps(metricsUrl));
+          if (process.env.AB_TIMELINE && c === 1) await printTimeline('floor', infra, floorWorkflowType());
           (results.floor ??= []).push(line);
         }
       }
@@ -120,17 +122,18 @@ async function main(): Promise<void> {
           for (const c of conc) {
             const opsBefore = metricsUrl ? await persistenceOps(metricsUrl) : undefined;
             const before = await commits();
+            const shape = abShape(c);
             const s = await runHttpPhase({
               transport,
               spec,
-              shape: { concurrency: c, warmup: c === 1 ? 100 : 4 * c, requests: c === 1 ? 400 : 30 * c },
+              shape,
               maxMeasureMs: 30_000,
               meter,
             });
             const line = `${name} r${r} c=${c}: p50 ${s.p50?.toFixed(2)} p99 ${s.p99?.toFixed(2)} rps ${s.rps.toFixed(1)} gwCPU ${s.cpu?.underTest?.toFixed(2)} tmpCPU ${s.cpu?.temporal?.toFixed(2)} pg ${s.cpu?.postgres?.toFixed(2)} err ${s.errors}`;
-            console.log(line, 'pg xacts/req', ((await commits()) - before) / (s.requests + (c === 1 ? 100 : 4 * c)));
-            if (process.env.AB_TIMELINE && c === 1) await printTimeline(name, infra, 'chatCompletionWorkflow');
+            console.log(line, 'pg xacts/req', ((await commits()) - before) / (s.requests + shape.warmup));
             if (metricsUrl && opsBefore) printOpsDelta(name, opsBefore, await settledOps(metricsUrl));
+            if (process.env.AB_TIMELINE && c === 1) await printTimeline(name, infra, 'chatCompletionWorkflow');
             (results[name] ??= []).push(line);
           }
           transport.close();
@@ -146,6 +149,11 @@ async function main(): Promise<void> {
     await cleanup.runAll();
   }
 }
+/** Warm-up and measured requests per phase at concurrency `c`. */
+function abShape(c: number): { concurrency: number; warmup: number; requests: number } {
+  return { concurrency: c, warmup: c === 1 ? 100 : 4 * c, requests: c === 1 ? 400 : 30 * c };
+}
+
 function floorWorkflowType(): FloorVariant {
   return process.env.AB_FLOOR === FloorVariant.SearchAttributes ? FloorVariant.SearchAttributes : FloorVariant.OneActivity;
 }
@@ -172,7 +180,7 @@ async function serverMetricsUrl(pid: number): Promise<string | undefined> {
 /** Persistence (and visibility) request counters by operation, and the frontend's RPCs (`rpc:`). */
 async function persistenceOps(url: string): Promise<Map<string, number>> {
   const text = await (await fetch(url)).text();
-  if (process.env.AB_METRICS_DUMP) await import('node:fs/promises').then((fs) => fs.writeFile(`${process.env.AB_METRICS_DUMP}-${Date.now()}.txt`, text));
+  if (process.env.AB_METRICS_DUMP) await writeFile(`${process.env.AB_METRICS_DUMP}-${Date.now()}.txt`, text);
   const ops = new Map<string, number>();
   for (const m of text.matchAll(/^(persistence_requests|visibility_persistence_requests|service_requests)\{([^}]*)\} (\S+)$/gm)) {
     const op = /operation="([^"]+)"/.exec(m[2]!)?.[1] ?? '?';
@@ -198,7 +206,8 @@ function printOpsDelta(name: string, before: Map<string, number>, after: Map<str
   for (const [op, n] of after) {
     const d = (n - (before.get(op) ?? 0)) / requests;
     if (d >= 0.05) parts.push(`${op}=${d.toFixed(2)}`);
-    total += d;
+    // RPCs are listed, not added to the persistence total.
+    if (!op.startsWith('rpc:')) total += d;
   }
   console.log(`${name} persistence ops/req ${total.toFixed(2)}: ${parts.sort().join(' ')}`);
 }

@@ -10,17 +10,28 @@ import { percentile } from './stats';
 
 const EventType = temporal.api.enums.v1.EventType;
 
-/** Spans of a one-activity workflow, named by the events that bound them. */
-const SPANS = [
-  ['start → first task done', EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED, EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED],
-  ['first task done → activity started', EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED, EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED],
-  ['activity started → completed', EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED, EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED],
-  ['activity completed → second task started', EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED, EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED],
-  ['second task started → workflow completed', EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED],
-  ['start → workflow completed', EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED],
-] as const;
+/**
+ * Spans of a one-activity workflow, named by the events that bound them; `afterActivity` picks
+ * the first `from` event after the activity completed (the second workflow task).
+ */
+const SPANS: ReadonlyArray<{ name: string; from: number; to: number; afterActivity?: true }> = [
+  { name: 'start → first task done', from: EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED, to: EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED },
+  { name: 'first task done → activity started', from: EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED, to: EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED },
+  { name: 'activity started → completed', from: EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED, to: EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED },
+  { name: 'activity completed → second task started', from: EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED, to: EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED },
+  {
+    name: 'second task started → workflow completed',
+    from: EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED,
+    to: EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED,
+    afterActivity: true,
+  },
+  { name: 'start → workflow completed', from: EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED, to: EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED },
+];
 
-/** Median ms of each span over `runs` recent completed runs (the SQLite store lists newest first) of `workflowType` (at most 200). */
+/**
+ * Median ms of each span over up to `runs` (at most 200) recent completed runs of `workflowType`
+ * (the SQLite visibility store lists newest first).
+ */
 export async function historyTimeline(opts: { address: string; namespace: string; workflowType: string; runs: number }): Promise<Record<string, number>> {
   const connection = await Connection.connect({ address: opts.address });
   try {
@@ -35,13 +46,13 @@ export async function historyTimeline(opts: { address: string; namespace: string
       const history = await service.getWorkflowExecutionHistory({ namespace: opts.namespace, execution: execution.execution, maximumPageSize: 100 });
       const events = history.history?.events ?? [];
       const afterActivity = events.findIndex((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED);
-      for (const [name, from, to] of SPANS) {
-        // The second workflow task is the first one after the activity completed.
-        const fromIndex = events.findIndex((e, i) => e.eventType === from && (!name.startsWith('second') || i > afterActivity));
+      for (const { name, from, to, afterActivity: onlyAfterActivity } of SPANS) {
+        const fromIndex = events.findIndex((e, i) => e.eventType === from && (!onlyAfterActivity || i > afterActivity));
         const toEvent = fromIndex < 0 ? undefined : events.slice(fromIndex + 1).find((e) => e.eventType === to);
         if (!toEvent) continue;
-        const ms = millis(toEvent.eventTime) - millis(events[fromIndex]!.eventTime);
-        spans.set(name, [...(spans.get(name) ?? []), ms]);
+        const values = spans.get(name) ?? [];
+        values.push(millis(toEvent.eventTime) - millis(events[fromIndex]!.eventTime));
+        spans.set(name, values);
       }
     }
     return Object.fromEntries([...spans].map(([name, values]) => [name, percentile(values, 50) ?? Number.NaN]));

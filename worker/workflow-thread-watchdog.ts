@@ -26,14 +26,14 @@ import workerThreads, { type Worker, type WorkerOptions } from 'node:worker_thre
  */
 
 /** The SDK's own limit for one call into the workflow context (`isolateExecutionTimeout`). */
-export const WORKFLOW_CALL_LIMIT_MS = 5_000;
+const WORKFLOW_CALL_LIMIT_MS = 5_000;
 
 /** Key of the shared counters in the thread's `workerData`. */
-export const WATCHDOG_SLOT_KEY = '__switchyardWorkflowWatchdog';
+const WATCHDOG_SLOT_KEY = '__switchyardWorkflowWatchdog';
 
 /** Counters per thread: [0] 1 while a call runs, [1] calls started so far. */
-export const SLOT_IN_CALL = 0;
-export const SLOT_CALLS = 1;
+const SLOT_IN_CALL = 0;
+const SLOT_CALLS = 1;
 
 /** What the watchdog reports when it stops a thread. */
 export interface StuckThread {
