@@ -76,8 +76,10 @@ class StaticKeys extends ClientKeys {
  */
 function noBudgetsPool(): Pool {
   // The settlement of a caller without budgets is one INSERT … RETURNING id: it gets its row.
-  const query = async (text: unknown) =>
-    typeof text === 'string' && text.includes('INSERT INTO usage_records') ? { rows: [{ id: 'usage_micro' }], rowCount: 1 } : { rows: [], rowCount: 0 };
+  // A statement comes as text or, when named (prepared once per connection), as `{ name, text }`.
+  const sqlOf = (q: unknown): string => (typeof q === 'string' ? q : typeof q === 'object' && q !== null && 'text' in q ? String(q.text) : '');
+  const query = async (q: unknown) =>
+    sqlOf(q).includes('INSERT INTO usage_records') ? { rows: [{ id: 'usage_micro' }], rowCount: 1 } : { rows: [], rowCount: 0 };
   return { query, connect: async () => ({ query, release: () => undefined }) } as unknown as Pool;
 }
 
