@@ -1,10 +1,10 @@
 import type { Pool, PoolClient } from 'pg';
-import type { Queryable } from '../queryable';
 import { unitsToUsd, usdToUnits } from '../../prices/usd';
 import { LedgerError, LedgerErrorCode } from './errors';
 import { lockItemPeriods, lockReservation } from './locks';
 import { inTransaction } from './transaction';
 import { ReservationState } from './types';
+import { settleUnheldGrouped, settleUnheldOne, type UnheldSettlement } from './unheld-settlements';
 
 /** What the usage record says about the call, beyond who made it (taken from the reservation). */
 export interface UsageFields {
@@ -36,7 +36,8 @@ export interface SettleInput {
   /**
    * The caller of a request that was never reserved because no budget applied to it (see
    * `budget/charge.ts`): settle then writes its reservation row itself, in this transaction, so
-   * the request costs one ledger statement instead of two transactions. Without it an unknown id
+   * the request costs one ledger statement instead of two transactions (written with group commit:
+   * see `unheld-settlements.ts`). Without it an unknown id
    * is an error.
    */
   readonly unheldCaller?: { readonly tenantId: string; readonly teamId?: string | null; readonly keyId: string };
@@ -80,13 +81,13 @@ export async function settle(pool: Pool, input: SettleInput): Promise<SettleResu
   const cost = unitsToUsd(usdToUnits(input.actualCostUsd));
   const now = input.now ?? new Date();
   if (input.unheldCaller && !input.alsoInTransaction) {
-    const first = await settleUnheld(pool, input, input.unheldCaller, cost, now);
+    const first = await settleUnheldGrouped(pool, unheld(input, input.unheldCaller, cost, now));
     if (first) return first;
     // The id exists already: a retried settlement (replayed below) or a real reservation.
   }
   return inTransaction(pool, async (client) => {
     if (input.unheldCaller && input.alsoInTransaction) {
-      const first = await settleUnheld(client, input, input.unheldCaller, cost, now);
+      const first = await settleUnheldOne(client, unheld(input, input.unheldCaller, cost, now));
       if (first) {
         await input.alsoInTransaction(client);
         return first;
@@ -161,50 +162,6 @@ async function settleReserved(client: PoolClient, input: SettleInput, cost: stri
   };
 }
 
-/**
- * Settles a request nothing was held for (no budget applied) in ONE statement, without a
- * transaction's extra round trips: the reservation row, born settled, and its usage record
- * commit together. `undefined` when the id already exists (the caller falls back to `settle`'s
- * transaction, which replays a finished settlement).
- */
-async function settleUnheld(
-  pool: Queryable,
-  input: SettleInput,
-  caller: NonNullable<SettleInput['unheldCaller']>,
-  cost: string,
-  now: Date,
-): Promise<SettleResult | undefined> {
-  const u = input.usage;
-  // Named, so each connection parses and plans it once: the statement every unbudgeted request runs.
-  const { rows } = await pool.query<{ id: string }>({
-    name: 'settle-unheld',
-    text: `WITH r AS (
-       INSERT INTO reservations (id, tenant_id, team_id, key_id, amount_usd, state, actual_cost_usd, expires_at, created_at, settled_at)
-       VALUES ($1, $2, $3, $4, 0, 'settled', $5, $6, $6, $6) ON CONFLICT (id) DO NOTHING RETURNING id
-     )
-     INSERT INTO usage_records (request_id, reservation_id, tenant_id, team_id, key_id, model, provider, deployment,
-       input_tokens, output_tokens, cached_input_tokens, cost_usd, latency_ms, status, tags, price_id, created_at)
-     SELECT $7, r.id, $2, $3, $4, $8, $9, $10, $11, $12, $13, $5, $14, $15, $16, $17, $6 FROM r RETURNING id`,
-    values: [
-      input.reservationId,
-      caller.tenantId,
-      caller.teamId ?? null,
-      caller.keyId,
-      cost,
-      now,
-      u.requestId,
-      u.model,
-      u.provider ?? null,
-      u.deployment ?? null,
-      u.inputTokens,
-      u.outputTokens,
-      u.cachedInputTokens ?? 0,
-      u.latencyMs ?? null,
-      u.status,
-      JSON.stringify(u.tags ?? {}),
-      u.priceId ?? null,
-    ],
-  });
-  if (!rows[0]) return undefined;
-  return { reservationId: input.reservationId, costUsd: cost, usageRecordId: rows[0].id, settledFrom: 'reserved', replayed: false };
+function unheld(input: SettleInput, caller: NonNullable<SettleInput['unheldCaller']>, cost: string, now: Date): UnheldSettlement {
+  return { reservationId: input.reservationId, caller, cost, now, usage: input.usage };
 }

@@ -15,6 +15,7 @@ import {
   type BudgetPeriod,
   type BudgetScope,
   type UsageFields,
+  unheldSettlementCounts,
 } from '../../db/ledger';
 import { migrate } from '../../db/migrate';
 import { createPool } from '../../db/pool';
@@ -369,6 +370,56 @@ describe('settling a request nothing was held for', () => {
     expect(rows.map((r) => [r.state, Number(r.amount_usd), Number(r.actual_cost_usd)])).toEqual([['settled', 0, 0.0042]]);
     const usageRows = await pool.query('SELECT 1 FROM usage_records WHERE reservation_id = $1', [id]);
     expect(usageRows.rowCount).toBe(1);
+  });
+
+  it('writes a burst of concurrent settlements in fewer statements, each under its own id with its own usage', async () => {
+    const a = await newAccount();
+    const ids = Array.from({ length: 40 }, (_, i) => uid(`burst${i}`));
+    const before = unheldSettlementCounts(pool);
+    const results = await Promise.all(
+      ids.map((id, i) =>
+        settle(pool, { reservationId: id, actualCostUsd: `0.00${i + 10}`, usage: { ...usage(id), inputTokens: 100 + i }, unheldCaller: a, now: NOON }),
+      ),
+    );
+    const after = unheldSettlementCounts(pool);
+    expect(after.rows - before.rows).toBe(40);
+    expect(after.statements - before.statements).toBeLessThan(40);
+    expect(results.every((r) => !r.replayed && r.settledFrom === 'reserved')).toBe(true);
+    const { rows } = await pool.query<{ id: string; reservation_id: string; input_tokens: number; cost_usd: string; tags: unknown }>(
+      'SELECT id, reservation_id, input_tokens, cost_usd, tags FROM usage_records WHERE reservation_id = ANY($1)',
+      [ids],
+    );
+    expect(rows).toHaveLength(40);
+    const byReservation = new Map(rows.map((r) => [r.reservation_id, r]));
+    ids.forEach((id, i) => {
+      const row = byReservation.get(id)!;
+      expect(results[i]!.usageRecordId).toBe(row.id);
+      expect(Number(results[i]!.costUsd)).toBe(Number(`0.00${i + 10}`));
+      expect([row.input_tokens, Number(row.cost_usd)]).toEqual([100 + i, Number(`0.00${i + 10}`)]);
+    });
+    const reservations = await pool.query('SELECT 1 FROM reservations WHERE id = ANY($1) AND state = $2', [ids, 'settled']);
+    expect(reservations.rowCount).toBe(40);
+  });
+
+  it('fails only the caller whose row the database refuses when settlements share a statement', async () => {
+    const a = await newAccount();
+    const good = Array.from({ length: 8 }, (_, i) => uid(`good${i}`));
+    const bad = uid('badkey');
+    const settleFor = (id: string, keyId: string) =>
+      settle(pool, { reservationId: id, actualCostUsd: '0.001', usage: usage(id), unheldCaller: { ...a, keyId }, now: NOON });
+    // The first goes out alone; the rest, the unknown key among them, queue behind it and share a statement.
+    const first = settleFor(good[0]!, a.keyId);
+    const rest = [
+      ...good.slice(1, 4).map((id) => settleFor(id, a.keyId)),
+      settleFor(bad, 'key_does_not_exist'),
+      ...good.slice(4).map((id) => settleFor(id, a.keyId)),
+    ];
+    const outcomes = await Promise.allSettled([first, ...rest]);
+    const rejected = outcomes.filter((o) => o.status === 'rejected');
+    expect(rejected).toHaveLength(1);
+    expect(String((rejected[0] as PromiseRejectedResult).reason)).toMatch(/foreign key/);
+    const written = await pool.query<{ reservation_id: string }>('SELECT reservation_id FROM usage_records WHERE reservation_id = ANY($1)', [[...good, bad]]);
+    expect(written.rows.map((r) => r.reservation_id).sort()).toEqual([...good].sort());
   });
 
   it('settles a held reservation normally even when the caller passes unheldCaller', async () => {
