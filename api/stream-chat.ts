@@ -5,6 +5,7 @@ import { CallOutcome, outcomeOfFailure } from '../circuit/outcome';
 import { deploymentId } from '../config/route-plan';
 import { FailureType, REQUEST_FATAL_FAILURE_TYPES } from '../errors/failure-types';
 import { UpstreamError } from '../errors/upstream-error';
+import { chunkJson } from '../providers/chunk-json';
 import type { ChatCompletionChunk, ChatRequest } from '../providers/types';
 import type { Caller } from '../workflows/types';
 import type { ApiDeps } from './deps';
@@ -193,10 +194,10 @@ async function pipeChunks(
       if (chunk.usage && chunk.choices.length === 0) {
         usage = chunk.usage;
         recordUsage(deps.metrics, opts.attempt, chunk.usage, 'chat');
-        if (opts.includeUsage) out.write(`data: ${JSON.stringify(chunk)}\n\n`);
+        if (opts.includeUsage) out.write(`data: ${chunkJson(chunk)}\n\n`);
       } else {
         streamedText += deltaText(chunk);
-        out.write(`data: ${JSON.stringify(chunk)}\n\n`);
+        out.write(`data: ${chunkJson(chunk)}\n\n`);
       }
       next = await iterator.next();
     }

@@ -121,7 +121,9 @@ function limitConnect(req: http.ClientRequest, ms: number): void {
 
 function requestHeaders(init: RequestInit['headers']): Record<string, string> {
   const out: Record<string, string> = {};
-  if (init) new Headers(init).forEach((value, name) => (out[name] = value));
+  // The SDKs pass a Headers (already validated): read it as is rather than copying it into another.
+  if (init instanceof Headers) init.forEach((value, name) => (out[name] = value));
+  else if (init) new Headers(init).forEach((value, name) => (out[name] = value));
   // Without Accept-Encoding a server may pick any coding; ask for none (a coded body is still decoded).
   out['accept-encoding'] ??= 'identity';
   return out;

@@ -36,8 +36,21 @@ export class ResponseDeadline {
   ) {
     this.timer = this.arm(timeoutMs);
     if (totalMs !== undefined) this.totalTimer = this.arm(totalMs);
-    this.signal = callerSignal ? AbortSignal.any([callerSignal, this.controller.signal]) : this.controller.signal;
+    // The caller's abort is forwarded by a listener that `finish` removes, rather than joined with
+    // `AbortSignal.any` (which costs a signal with weak-reference bookkeeping per call).
+    this.signal = this.controller.signal;
+    if (callerSignal?.aborted) this.controller.abort(callerSignal.reason);
+    else if (callerSignal) {
+      this.callerSignal = callerSignal;
+      callerSignal.addEventListener('abort', this.forwardAbort, { once: true });
+    }
   }
+
+  private callerSignal: AbortSignal | undefined;
+
+  private readonly forwardAbort = (): void => {
+    this.controller.abort(this.callerSignal?.reason);
+  };
 
   private arm(ms: number): NodeJS.Timeout {
     const timer = setTimeout(
@@ -60,6 +73,8 @@ export class ResponseDeadline {
   finish(): void {
     clearTimeout(this.timer);
     if (this.totalTimer) clearTimeout(this.totalTimer);
+    this.callerSignal?.removeEventListener('abort', this.forwardAbort);
+    this.callerSignal = undefined;
   }
 
   /**

@@ -1,4 +1,5 @@
 import { APIError } from 'openai';
+import { rememberChunkJson } from '../chunk-json';
 import { SseDecoder, type SseEvent } from '../sse-decoder';
 import type { ChatCompletionChunk } from '../types';
 
@@ -37,6 +38,8 @@ export class OpenAIStreamDecoder {
     const data: unknown = JSON.parse(event.data);
     const error = (data as { error?: unknown } | null)?.error ?? (event.event === 'error' ? data : undefined);
     if (error) throw new APIError(undefined, typeof error === 'object' ? error : { message: String(error) }, undefined, this.headers);
+    // Passed on unchanged, so the fast path can write the upstream's own text.
+    rememberChunkJson(data, event.data);
     return data as ChatCompletionChunk;
   }
 }

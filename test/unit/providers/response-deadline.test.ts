@@ -30,6 +30,28 @@ describe('ResponseDeadline', () => {
     expect(deadline.timeoutError(caller.signal, 'oai')).toBeUndefined();
   });
 
+  it("carries the caller's abort reason, also for a caller aborted before the call", () => {
+    const reason = new Error('client went away');
+    const caller = new AbortController();
+    const deadline = new ResponseDeadline(1_000, caller.signal);
+    caller.abort(reason);
+    expect(deadline.signal.reason).toBe(reason);
+    deadline.finish();
+    const early = new ResponseDeadline(1_000, AbortSignal.abort(reason));
+    expect([early.signal.aborted, early.signal.reason]).toEqual([true, reason]);
+    early.finish();
+  });
+
+  it("lets go of the caller's signal when finished: a later abort no longer reaches it", () => {
+    const caller = new AbortController();
+    const deadline = new ResponseDeadline(1_000, caller.signal);
+    deadline.met();
+    expect(deadline.signal.aborted).toBe(false);
+    deadline.finish();
+    caller.abort(new Error('after the call'));
+    expect(deadline.signal.aborted).toBe(false);
+  });
+
   it('sets the SDK backstop well past the deadline', () => {
     expect(sdkBackstopTimeoutMs(1000)).toBeGreaterThan(2000);
   });
