@@ -6,9 +6,10 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from '@temporalio/client';
 import type { SearchAttributePair } from '@temporalio/common';
-import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { historyDataConverter } from '../temporal/data-converter';
 import { watchWorkflowThreads } from '../worker/workflow-thread-watchdog';
+import { sharedWorkflowModules } from '../worker/prebuilt-workflow-bundle';
 import { generateHistoryKey, historyKeyring } from '../temporal/history-keyring';
 import { SA } from '../temporal/search-attributes';
 import { CpuMeter } from './cpu-meter';
@@ -49,7 +50,12 @@ async function main(): Promise<void> {
       connection,
       namespace: spec.namespace,
       taskQueue: FLOOR_TASK_QUEUE,
-      workflowsPath: require.resolve('./floor-workflows'),
+      // Bundled like the gateway's workflows: the workflows module and the SDK API shared, not evaluated per workflow.
+      workflowBundle: await bundleWorkflowCode({
+        workflowsPath: require.resolve('./floor-workflows'),
+        preloadModules: sharedWorkflowModules(require.resolve('./floor-workflows')),
+        logger: new DefaultLogger('WARN'),
+      }),
       activities: floorActivities,
       dataConverter,
       maxConcurrentActivityTaskExecutions: 500,

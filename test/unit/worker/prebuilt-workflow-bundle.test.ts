@@ -83,6 +83,14 @@ describe('prebuilt workflow bundles', () => {
     expect(checkPrebuiltBundle(dir, workflowsPath, PLAIN)).toMatchObject({ usable: false, reason: expect.stringContaining('no prebuilt bundle') });
   });
 
+  it('has the reusable V8 context evaluate the workflows module and the SDK API once, not per workflow', async () => {
+    const { codePath } = await writePrebuiltBundle(path.join(root, 'preload'), workflowsPath, PLAIN);
+    const code = readFileSync(codePath, 'utf8');
+    const preload = /exports\.preloadModules = function preloadModules\(\) \{([^}]*)\}/.exec(code)?.[1] ?? '';
+    expect(preload).toContain('"./node_modules/@temporalio/workflow/lib/index.js"');
+    expect(preload).toMatch(/workflows\/index\.js"\)/);
+  });
+
   it('a prebuilt bundle of the real workflows replays the golden histories from its codePath', async () => {
     Runtime.install({ logger: new DefaultLogger('WARN') });
     const dir = path.join(root, 'real');
