@@ -8,7 +8,7 @@ import { Client } from '@temporalio/client';
 import type { SearchAttributePair } from '@temporalio/common';
 import { DefaultLogger, NativeConnection, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { historyDataConverter } from '../temporal/data-converter';
-import { watchWorkflowThreads } from '../worker/workflow-thread-watchdog';
+import { watchWorkflowThreads, withWorkflowThreadOptions } from '../worker/workflow-thread-watchdog';
 import { sharedWorkflowModules } from '../worker/prebuilt-workflow-bundle';
 import { generateHistoryKey, historyKeyring } from '../temporal/history-keyring';
 import { SA } from '../temporal/search-attributes';
@@ -46,22 +46,23 @@ async function main(): Promise<void> {
   try {
     // Same worker limits and workflow-thread watchdog as the gateway's interactive worker (worker/create-worker.ts).
     watchWorkflowThreads(Runtime.instance().logger);
-    const worker = await Worker.create({
-      connection,
-      namespace: spec.namespace,
-      taskQueue: FLOOR_TASK_QUEUE,
-      // Bundled like the gateway's workflows: the workflows module and the SDK API shared, not evaluated per workflow.
-      workflowBundle: await bundleWorkflowCode({
-        workflowsPath: require.resolve('./floor-workflows'),
-        preloadModules: sharedWorkflowModules(require.resolve('./floor-workflows')),
-        logger: new DefaultLogger('WARN'),
+    // Bundled like the gateway's workflows: the workflows module and the SDK API shared, not evaluated per workflow.
+    const workflowsPath = require.resolve('./floor-workflows');
+    const workflowBundle = await bundleWorkflowCode({ workflowsPath, preloadModules: sharedWorkflowModules(workflowsPath), logger: new DefaultLogger('WARN') });
+    // Same thread options as the gateway's interactive worker too (no per-promise stack traces).
+    const worker = await withWorkflowThreadOptions({ stackTraces: false }, () =>
+      Worker.create({
+        connection,
+        namespace: spec.namespace,
+        taskQueue: FLOOR_TASK_QUEUE,
+        workflowBundle,
+        activities: floorActivities,
+        dataConverter,
+        maxConcurrentActivityTaskExecutions: 500,
+        maxConcurrentWorkflowTaskExecutions: 100,
+        shutdownGraceTime: '5 seconds',
       }),
-      activities: floorActivities,
-      dataConverter,
-      maxConcurrentActivityTaskExecutions: 500,
-      maxConcurrentWorkflowTaskExecutions: 100,
-      shutdownGraceTime: '5 seconds',
-    });
+    );
     // Eager start needs the client on the worker's connection.
     const client = new Client({ connection, namespace: spec.namespace, dataConverter });
     const result = await worker.runUntil(() => drive(client, spec));

@@ -18,7 +18,7 @@ import type { ProviderRegistry } from '../providers/registry';
 import type { GatewayMetrics } from '../observability/metrics';
 import type { SecretBox } from '../secrets/secret-box';
 import { TaskQueue } from '../temporal/task-queues';
-import { watchWorkflowThreads } from './workflow-thread-watchdog';
+import { watchWorkflowThreads, withWorkflowThreadOptions } from './workflow-thread-watchdog';
 import { WORKFLOWS_PATH } from './workflows-path';
 
 export { WORKFLOWS_PATH } from './workflows-path';
@@ -63,27 +63,31 @@ export async function createInteractiveWorker(opts: {
   };
   const budget = createBudgetActivities(charge);
   watchWorkflowThreads(Runtime.instance().logger);
-  return Worker.create({
-    connection: opts.connection,
-    namespace: opts.namespace,
-    taskQueue: TaskQueue.Interactive,
-    dataConverter: opts.dataConverter,
-    ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
-    activities: {
-      ...createProviderActivities({ providers: opts.providers, metrics: opts.metrics, circuits: opts.circuits, stats: opts.stats, charge }),
-      ...(opts.config && opts.circuits ? createHealthCheckActivities({ config: opts.config, providers: opts.providers, circuits: opts.circuits }) : {}),
-      ...budget,
-      ...createBudgetAlertActivities({ pool: opts.pool }),
-      ...createRequestBodyActivities({ pool: opts.pool }),
-      ...createKeyRotationActivities({ pool: opts.pool, box: opts.secretBox }),
-      ...createCredentialRotationActivities({ pool: opts.pool }),
-    },
-    // Provider calls are I/O-bound: many may wait on upstreams at once.
-    maxConcurrentActivityTaskExecutions: 500,
-    maxConcurrentWorkflowTaskExecutions: 100,
-    shutdownGraceTime: '10 seconds',
-    ...(opts.tracing && tracingOptions(opts.tracing, opts.workflowBundle !== undefined)),
-  });
+  // Without per-promise stack traces: this queue's workflows are a chat request's milliseconds or
+  // a rotation waiting on a timer, and the capture cost a sizeable share of each workflow task.
+  return withWorkflowThreadOptions({ stackTraces: false }, () =>
+    Worker.create({
+      connection: opts.connection,
+      namespace: opts.namespace,
+      taskQueue: TaskQueue.Interactive,
+      dataConverter: opts.dataConverter,
+      ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+      activities: {
+        ...createProviderActivities({ providers: opts.providers, metrics: opts.metrics, circuits: opts.circuits, stats: opts.stats, charge }),
+        ...(opts.config && opts.circuits ? createHealthCheckActivities({ config: opts.config, providers: opts.providers, circuits: opts.circuits }) : {}),
+        ...budget,
+        ...createBudgetAlertActivities({ pool: opts.pool }),
+        ...createRequestBodyActivities({ pool: opts.pool }),
+        ...createKeyRotationActivities({ pool: opts.pool, box: opts.secretBox }),
+        ...createCredentialRotationActivities({ pool: opts.pool }),
+      },
+      // Provider calls are I/O-bound: many may wait on upstreams at once.
+      maxConcurrentActivityTaskExecutions: 500,
+      maxConcurrentWorkflowTaskExecutions: 100,
+      shutdownGraceTime: '10 seconds',
+      ...(opts.tracing && tracingOptions(opts.tracing, opts.workflowBundle !== undefined)),
+    }),
+  );
 }
 
 /** A prebuilt bundle already holds (or lacks) the workflow interceptors: the worker ignores the modules, with a warning. */

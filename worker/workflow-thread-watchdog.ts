@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import workerThreads, { type Worker, type WorkerOptions } from 'node:worker_threads';
 
 /**
@@ -80,11 +81,55 @@ export const THREAD_PRELUDE = `(() => {
 const SDK_THREAD_FILE = /[\\/]@temporalio[\\/]worker[\\/]lib[\\/]workflow[\\/]workflow-worker-thread\.js$/;
 
 /**
+ * Runs in a workflow thread created without stack traces, before the SDK's script: the SDK's
+ * `GlobalHandlers.setPromiseHook` (in `vm-shared.js`, next to the thread script) becomes a no-op,
+ * so no promise hook is installed and the SDK starts its workflows with stack traces disabled,
+ * a state it supports (it is what it does where V8 promise hooks are unavailable). A missing or
+ * renamed file leaves the thread as it was.
+ */
+function stackTracesOffPrelude(threadFile: string): string {
+  const vmShared = JSON.stringify(threadFile.replace(/workflow-worker-thread\.js$/, 'vm-shared.js'));
+  return `(() => {
+  try {
+    const { GlobalHandlers } = require(${vmShared});
+    if (GlobalHandlers && typeof GlobalHandlers.prototype.setPromiseHook === 'function') GlobalHandlers.prototype.setPromiseHook = function () {};
+  } catch {}
+})();`;
+}
+
+/**
  * Marks the installed class and holds the class it replaced. The state lives on
  * `node:worker_threads` itself, not in this module: jest gives each test file its own copy of
  * this module but one shared `node:worker_threads`.
  */
 const WATCHED = Symbol.for('switchyard.workflowThreadWatchdog');
+
+/** How the workflow threads a `Worker.create` starts are set up; see {@link withWorkflowThreadOptions}. */
+export interface WorkflowThreadOptions {
+  /**
+   * Whether the SDK records a stack trace for every promise workflow code creates, for the
+   * `__stack_trace` query (the Temporal UI's "Stack Trace" tab). Off, that query answers
+   * "Workflow stack traces are not enabled on this worker", and workflow code runs without an
+   * `Error` captured, formatted and source-mapped per promise.
+   */
+  readonly stackTraces: boolean;
+}
+
+/** The options of threads being created; shared through `node:worker_threads` like `WATCHED`. */
+const THREAD_OPTIONS = Symbol.for('switchyard.workflowThreadOptions');
+
+function threadOptionsStorage(): AsyncLocalStorage<WorkflowThreadOptions> {
+  const holder = workerThreads as unknown as { [THREAD_OPTIONS]?: AsyncLocalStorage<WorkflowThreadOptions> };
+  return (holder[THREAD_OPTIONS] ??= new AsyncLocalStorage());
+}
+
+/**
+ * Runs `create` (a `Worker.create`) so that the workflow threads it starts use `options`. Needs
+ * the watchdog installed (it creates the threads); without it, threads start as the SDK sets them.
+ */
+export function withWorkflowThreadOptions<T>(options: WorkflowThreadOptions, create: () => Promise<T>): Promise<T> {
+  return threadOptionsStorage().run(options, create);
+}
 
 /** Whether `filename` is the SDK's workflow thread script. */
 export function isSdkWorkflowThread(filename: string): boolean {
@@ -112,8 +157,9 @@ export function installWorkflowThreadWatchdog(opts: WatchdogOptions): void {
         return;
       }
       const slot = new SharedArrayBuffer(2 * Int32Array.BYTES_PER_ELEMENT);
+      const stackTracesOff = threadOptionsStorage().getStore()?.stackTraces === false;
       // An eval'd entry (prelude, then the SDK's script) keeps every option the thread inherits.
-      super(`${THREAD_PRELUDE}\nrequire(${JSON.stringify(file)});`, {
+      super(`${THREAD_PRELUDE}\n${stackTracesOff ? stackTracesOffPrelude(file) : ''}\nrequire(${JSON.stringify(file)});`, {
         ...options,
         eval: true,
         workerData: { ...(isRecord(options?.workerData) ? options.workerData : {}), [WATCHDOG_SLOT_KEY]: slot },

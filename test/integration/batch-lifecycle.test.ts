@@ -7,6 +7,7 @@ import { createBudget, reconcileBudgets } from '../../db/ledger';
 import { createLogger } from '../../observability/logger';
 import { startGateway, type RunningGateway } from '../../server/start-gateway';
 import { historyDataConverter } from '../../temporal/data-converter';
+import { batchWorkflowId } from '../../temporal/workflow-ids';
 import { expectLedgerBalanced, newAccount } from '../support/accounts';
 import { TEST_HISTORY_KEYRING } from '../support/history-keys';
 import { chatLine, jsonl, readResultFile, uploadBatchFile, waitForBatch } from '../support/batches';
@@ -54,6 +55,9 @@ describe('batch lifecycle', () => {
     const account = await newAccount(gw.gateway.pool, gw.url);
     const { batch, ids } = await slowBatch(account.openai, 24, 150);
     await waitForBatch(account.openai, batch.id, (b) => b.request_counts!.completed >= 2, 20_000);
+    // The batch queue keeps workflow stack traces (the interactive queue runs without them).
+    const stack: unknown = await gw.gateway.client.workflow.getHandle(batchWorkflowId(batch.id)).query('__stack_trace');
+    expect(stack).toEqual(expect.stringContaining('batch'));
     const cancelling = await account.openai.batches.cancel(batch.id);
     expect(cancelling.status).toBe('cancelling');
     expect(cancelling.cancelling_at).toEqual(expect.any(Number));

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import workerThreads, { type Worker } from 'node:worker_threads';
@@ -6,6 +6,7 @@ import {
   installWorkflowThreadWatchdog,
   isSdkWorkflowThread,
   uninstallWorkflowThreadWatchdog,
+  withWorkflowThreadOptions,
   type StuckThread,
 } from '../../../worker/workflow-thread-watchdog';
 
@@ -117,5 +118,58 @@ describe('workflow thread watchdog', () => {
     const sdkModule = (await import('node:worker_threads')).default;
     expect(sdkModule.Worker).toBe(workerThreads.Worker);
     expect(Symbol.for('switchyard.workflowThreadWatchdog') in sdkModule.Worker).toBe(true);
+  });
+});
+
+/**
+ * A stand-in for the SDK's files: `vm-shared.js` exports `GlobalHandlers`, whose `install()`
+ * calls `setPromiseHook()` (the real one installs the per-promise stack trace hook); the thread
+ * script reports whether the hook was installed.
+ */
+const VM_SHARED_STAND_IN = `
+class GlobalHandlers {
+  promiseHookInstalled = false;
+  install() { this.setPromiseHook(); }
+  setPromiseHook() { this.promiseHookInstalled = true; }
+}
+exports.GlobalHandlers = GlobalHandlers;
+`;
+const SDK_THREAD_STAND_IN = `
+const { GlobalHandlers } = require('./vm-shared.js');
+const handlers = new GlobalHandlers();
+handlers.install();
+require('node:worker_threads').parentPort.postMessage(handlers.promiseHookInstalled);
+`;
+
+describe('workflow thread options', () => {
+  let threadFile: string;
+
+  beforeAll(() => {
+    const dir = path.join(mkdtempSync(path.join(os.tmpdir(), 'switchyard-thread-options-')), '@temporalio', 'worker', 'lib', 'workflow');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, 'vm-shared.js'), VM_SHARED_STAND_IN);
+    threadFile = path.join(dir, 'workflow-worker-thread.js');
+    writeFileSync(threadFile, SDK_THREAD_STAND_IN);
+    uninstallWorkflowThreadWatchdog();
+    installWorkflowThreadWatchdog({ onStuck: () => undefined });
+  });
+  afterAll(() => uninstallWorkflowThreadWatchdog());
+
+  it('starts threads without the promise hook inside withWorkflowThreadOptions({ stackTraces: false })', async () => {
+    const thread = await withWorkflowThreadOptions({ stackTraces: false }, async () => startThread(threadFile));
+    expect(await firstMessageOrError(thread)).toBe(false);
+  });
+
+  it('leaves the hook alone elsewhere, and with stack traces on', async () => {
+    expect(await firstMessageOrError(startThread(threadFile))).toBe(true);
+    const on = await withWorkflowThreadOptions({ stackTraces: true }, async () => startThread(threadFile));
+    expect(await firstMessageOrError(on)).toBe(true);
+  });
+
+  it('patches what the SDK really has: GlobalHandlers.setPromiseHook beside its workflow thread script', () => {
+    const real = require.resolve('@temporalio/worker/lib/workflow/workflow-worker-thread');
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const vmShared = require(path.join(path.dirname(real), 'vm-shared.js')) as { GlobalHandlers?: { prototype: Record<string, unknown> } };
+    expect(typeof vmShared.GlobalHandlers?.prototype.setPromiseHook).toBe('function');
   });
 });
