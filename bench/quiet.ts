@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
-import { machineBusyCpuMs, processTree } from './proc-stats';
+import { machineBusyCpuMs, processCpuMs, processTree } from './proc-stats';
 import { isDisturbed, type PhaseStats } from './stats';
 
 /** Outside load (in cores) below which the machine counts as quiet. */
@@ -132,4 +132,26 @@ function disturbance(stats: PhaseStats): number {
   const own = (stats.cpu?.underTest ?? 0) + (stats.cpu?.temporal ?? 0) + (stats.cpu?.postgres ?? 0) + (stats.cpu?.bench ?? 0);
   const outsideShare = own > 0 ? (stats.cpu?.outside ?? 0) / own : 0;
   return Math.max(outsideShare, (stats.cpuSlowdown ?? 1) - 1);
+}
+
+/**
+ * Waits (bounded) until `pid` uses less than `maxMsPerSecond` of CPU over a second, and returns
+ * the last rate seen. For the Temporal server between the floor phases and the gateway's: each
+ * floor workflow leaves a timer (its 30 s execution timeout) that the server still fires and
+ * discards after the workflow closed, so right after the floor phases the server spends ~0.1
+ * core on the floor's leftovers, which would otherwise be counted against the gateway's first
+ * phases (the fast path's, which never touch Temporal).
+ */
+export async function waitForIdleProcess(pid: number, opts: { maxMsPerSecond: number; maxWaitMs: number }): Promise<number | undefined> {
+  const deadline = Date.now() + opts.maxWaitMs;
+  let rate: number | undefined;
+  do {
+    const before = processCpuMs(pid);
+    await delay(SAMPLE_MS);
+    const after = processCpuMs(pid);
+    if (before === undefined || after === undefined) return undefined;
+    rate = ((after - before) * 1000) / SAMPLE_MS;
+    if (rate < opts.maxMsPerSecond) return rate;
+  } while (Date.now() < deadline);
+  return rate;
 }

@@ -20,7 +20,7 @@ import { chatSpec, checkOnce, runHttpPhase } from './http-phase';
 import { startBenchInfra } from './infra';
 import { log } from './log';
 import { findChildPid } from './proc-stats';
-import { calibrateSpeedProbe, QuietGate } from './quiet';
+import { calibrateSpeedProbe, QuietGate, waitForIdleProcess } from './quiet';
 import { PathName, renderReport, type ResultRow } from './report';
 import { describeCommand, describeMachine, describeShapes } from './run-info';
 import { cpuProfArgs, PhaseGroup, readBenchSettings } from './settings';
@@ -28,6 +28,9 @@ import type { PhaseStats } from './stats';
 
 /** Repository root, from dist/bench/ or bench/. */
 const PROJECT_ROOT = path.resolve(__dirname, '..', __dirname.includes(`${path.sep}dist${path.sep}`) ? '..' : '');
+/** The Temporal server's CPU rate (ms/s) counted as idle; it idles at 2–10 here. */
+const SERVER_IDLE_MS_PER_S = 20;
+
 /** Longest total wait for a quiet machine, for this process and for the floor driver each. */
 const WAIT_BUDGET_MS = 180_000;
 /** The compiled tree holding bin/api.js. */
@@ -129,6 +132,11 @@ async function main(): Promise<void> {
       );
       for (const result of floor.results) rows.push({ path: floorPath(result.variant), stats: result.stats });
       floorDriverPeakRssKib = floor.peakRssKib;
+      if (temporalPid !== undefined && (settings.groups.has(PhaseGroup.Fast) || settings.groups.has(PhaseGroup.Durable))) {
+        // The floor's closed workflows still have timers to fire; the gateway's phases start after them.
+        const rate = await waitForIdleProcess(temporalPid, { maxMsPerSecond: SERVER_IDLE_MS_PER_S, maxWaitMs: 60_000 });
+        log(`Temporal server at ${rate === undefined ? '?' : rate.toFixed(0)} CPU ms/s before the gateway phases`);
+      }
     }
 
     let gatewayResult: GatewayPhasesResult | undefined;
