@@ -24,6 +24,8 @@ import workerThreads, { type Worker, type WorkerOptions } from 'node:worker_thre
  *
  * How: the SDK creates its threads with `new (require('node:worker_threads').Worker)(file)` at
  * worker creation, so the installed subclass sees them; any other thread is created unchanged.
+ * The same entry point carries per-worker thread options ({@link withWorkflowThreadOptions}):
+ * the interactive worker's threads start without the SDK's per-promise stack traces.
  */
 
 /** The SDK's own limit for one call into the workflow context (`isolateExecutionTimeout`). */
