@@ -87,7 +87,7 @@ export async function runGatewayPhases(opts: {
       log(`${phase.path} phases…`);
       for (const c of settings.concurrencies) {
         const stats = await opts.gate.measure(`${phase.path} c=${c}`, () =>
-          runHttpPhase({ transport, spec, shape: settings.shape(c), maxMeasureMs: settings.maxMeasureMs, meter }),
+          runHttpPhase({ transport, spec, shape: phase.stream ? settings.fastShape(c) : settings.shape(c), maxMeasureMs: settings.maxMeasureMs, meter }),
         );
         opts.record(phase.path, stats);
       }

@@ -31,6 +31,10 @@ export function describeShapes(settings: BenchSettings): string {
     const s = settings.shape(c);
     return `c=${c}: ${s.warmup} warm-up + ${s.requests} measured`;
   });
+  const fast =
+    settings.fastShape(settings.concurrencies[0] ?? 1).requests > settings.shape(settings.concurrencies[0] ?? 1).requests
+      ? `; fast-path phases measure ${settings.concurrencies.map((c) => settings.fastShape(c).requests).join(' / ')} streams`
+      : '';
   const warm = `before a path's first phase the gateway serves ${PROCESS_WARMUP.stream} (fast paths) or ${PROCESS_WARMUP.durable} (durable) of its requests at c=${PROCESS_WARMUP_CONCURRENCY}, unmeasured`;
-  return `${shapes.join('; ')} per phase, each part capped at ${settings.maxMeasureMs / 1000} s; ${warm}`;
+  return `${shapes.join('; ')} per phase${fast}, each part capped at ${settings.maxMeasureMs / 1000} s; ${warm}`;
 }

@@ -46,6 +46,9 @@ const envSchema = z.object({
   BENCH_CPU_PROF_DIR: z.string().min(1).optional(),
 });
 
+/** Measured streams per fast-path phase at least (about 6 s at c=1 here). */
+export const FAST_PHASE_MIN_REQUESTS = 3000;
+
 /** Parsed benchmark settings. */
 export interface BenchSettings {
   readonly concurrencies: readonly number[];
@@ -58,6 +61,12 @@ export interface BenchSettings {
   readonly batchConcurrencies: readonly number[];
   /** Warm-up and measured counts at a concurrency. */
   shape(concurrency: number): { concurrency: number; warmup: number; requests: number };
+  /**
+   * The same for the gateway's fast-path phases: at least {@link FAST_PHASE_MIN_REQUESTS}
+   * measured streams (unless BENCH_REQUESTS says otherwise), so a phase lasts seconds, not the
+   * ~0.7 s that 300 streams take at c=1, where one major GC moved the CPU per stream by 30 %.
+   */
+  fastShape(concurrency: number): { concurrency: number; warmup: number; requests: number };
 }
 
 /** Reads BENCH_* variables; throws ConfigError naming the bad one. */
@@ -81,6 +90,11 @@ export function readBenchSettings(env: NodeJS.ProcessEnv = process.env): BenchSe
       concurrency,
       warmup: s.BENCH_WARMUP ?? Math.max(50, 2 * concurrency),
       requests: s.BENCH_REQUESTS ?? Math.max(300, 40 * concurrency),
+    }),
+    fastShape: (concurrency) => ({
+      concurrency,
+      warmup: s.BENCH_WARMUP ?? Math.max(50, 2 * concurrency),
+      requests: s.BENCH_REQUESTS ?? Math.max(FAST_PHASE_MIN_REQUESTS, 40 * concurrency),
     }),
   };
 }
