@@ -31,10 +31,9 @@ export function describeShapes(settings: BenchSettings): string {
     const s = settings.shape(c);
     return `c=${c}: ${s.warmup} warm-up + ${s.requests} measured`;
   });
-  const fast =
-    settings.fastShape(settings.concurrencies[0] ?? 1).requests > settings.shape(settings.concurrencies[0] ?? 1).requests
-      ? `; fast-path phases measure ${settings.concurrencies.map((c) => settings.fastShape(c).requests).join(' / ')} streams`
-      : '';
+  const fastCounts = settings.concurrencies.map((c) => settings.fastShape(c).requests);
+  const longer = settings.concurrencies.some((c, i) => fastCounts[i] !== settings.shape(c).requests);
+  const fast = longer ? `; fast-path phases measure ${fastCounts.join(' / ')} streams` : '';
   const warm = `before a path's first phase the gateway serves ${PROCESS_WARMUP.stream} (fast paths) or ${PROCESS_WARMUP.durable} (durable) of its requests at c=${PROCESS_WARMUP_CONCURRENCY}, unmeasured`;
   return `${shapes.join('; ')} per phase${fast}, each part capped at ${settings.maxMeasureMs / 1000} s; ${warm}`;
 }

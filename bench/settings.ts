@@ -78,6 +78,11 @@ export function readBenchSettings(env: NodeJS.ProcessEnv = process.env): BenchSe
     throw new ConfigError(`environment variable ${issue.path.join('.')}: ${issue.message}`);
   }
   const s = parsed.data;
+  const shape = (concurrency: number) => ({
+    concurrency,
+    warmup: s.BENCH_WARMUP ?? Math.max(50, 2 * concurrency),
+    requests: s.BENCH_REQUESTS ?? Math.max(300, 40 * concurrency),
+  });
   return {
     concurrencies: s.BENCH_CONCURRENCY,
     maxMeasureMs: Math.round(s.BENCH_PHASE_SECONDS * 1000),
@@ -86,16 +91,11 @@ export function readBenchSettings(env: NodeJS.ProcessEnv = process.env): BenchSe
     cpuProfDir: s.BENCH_CPU_PROF_DIR,
     batchLines: s.BENCH_BATCH_LINES,
     batchConcurrencies: s.BENCH_BATCH_CONCURRENCY,
-    shape: (concurrency) => ({
-      concurrency,
-      warmup: s.BENCH_WARMUP ?? Math.max(50, 2 * concurrency),
-      requests: s.BENCH_REQUESTS ?? Math.max(300, 40 * concurrency),
-    }),
-    fastShape: (concurrency) => ({
-      concurrency,
-      warmup: s.BENCH_WARMUP ?? Math.max(50, 2 * concurrency),
-      requests: s.BENCH_REQUESTS ?? Math.max(FAST_PHASE_MIN_REQUESTS, 40 * concurrency),
-    }),
+    shape,
+    fastShape: (concurrency) => {
+      const base = shape(concurrency);
+      return s.BENCH_REQUESTS === undefined ? { ...base, requests: Math.max(FAST_PHASE_MIN_REQUESTS, base.requests) } : base;
+    },
   };
 }
 

@@ -24,6 +24,11 @@ export class ResponseDeadline {
   private readonly timer: NodeJS.Timeout;
   private readonly totalTimer: NodeJS.Timeout | undefined;
   private fired: number | undefined;
+  /** The caller's signal while its abort is forwarded (until `finish`). */
+  private callerSignal: AbortSignal | undefined;
+  private readonly forwardAbort = (): void => {
+    this.controller.abort(this.callerSignal?.reason);
+  };
 
   /**
    * @param timeoutMs until the upstream answers (a stream: its response headers).
@@ -45,12 +50,6 @@ export class ResponseDeadline {
       callerSignal.addEventListener('abort', this.forwardAbort, { once: true });
     }
   }
-
-  private callerSignal: AbortSignal | undefined;
-
-  private readonly forwardAbort = (): void => {
-    this.controller.abort(this.callerSignal?.reason);
-  };
 
   private arm(ms: number): NodeJS.Timeout {
     const timer = setTimeout(

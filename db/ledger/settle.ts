@@ -4,7 +4,7 @@ import { LedgerError, LedgerErrorCode } from './errors';
 import { lockItemPeriods, lockReservation } from './locks';
 import { inTransaction } from './transaction';
 import { ReservationState } from './types';
-import { settleUnheldGrouped, settleUnheldOne, type UnheldSettlement } from './unheld-settlements';
+import { settleUnheldGrouped, settleUnheldOne, usageModelAndTokens, type UnheldSettlement } from './unheld-settlements';
 
 /** What the usage record says about the call, beyond who made it (taken from the reservation). */
 export interface UsageFields {
@@ -138,12 +138,7 @@ async function settleReserved(client: PoolClient, input: SettleInput, cost: stri
       r.tenant_id,
       r.team_id,
       r.key_id,
-      u.model,
-      u.provider ?? null,
-      u.deployment ?? null,
-      u.inputTokens,
-      u.outputTokens,
-      u.cachedInputTokens ?? 0,
+      ...usageModelAndTokens(u),
       cost,
       u.latencyMs ?? null,
       u.status,

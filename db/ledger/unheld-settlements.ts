@@ -29,6 +29,14 @@ export interface UnheldSettlement {
   readonly usage: UsageFields;
 }
 
+/**
+ * A usage record's model and token columns (`model, provider, deployment, input_tokens,
+ * output_tokens, cached_input_tokens`), with the same defaults on every settlement path.
+ */
+export function usageModelAndTokens(u: UsageFields): [string, string | null, string | null, number, number, number] {
+  return [u.model, u.provider ?? null, u.deployment ?? null, u.inputTokens, u.outputTokens, u.cachedInputTokens ?? 0];
+}
+
 /** Rows per statement at most: bounds the statement's parameters and one batch's latency. */
 const MAX_BATCH = 256;
 
@@ -57,12 +65,7 @@ export async function settleUnheldOne(q: Queryable, s: UnheldSettlement): Promis
       s.cost,
       s.now,
       u.requestId,
-      u.model,
-      u.provider ?? null,
-      u.deployment ?? null,
-      u.inputTokens,
-      u.outputTokens,
-      u.cachedInputTokens ?? 0,
+      ...usageModelAndTokens(u),
       u.latencyMs ?? null,
       u.status,
       JSON.stringify(u.tags ?? {}),
@@ -103,7 +106,7 @@ interface Pending {
 class GroupCommitter {
   private queue: Pending[] = [];
   private writing = false;
-  /** Statements attempted and the settlements they carried (a failed batch's retries included). */
+  /** Batches written and the settlements they carried (a failed batch's row-by-row retries not counted). */
   statements = 0;
   rows = 0;
 
