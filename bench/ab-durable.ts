@@ -10,7 +10,8 @@
  * `'{"now":{},"before":{"AB_DIST":"/tmp/old-checkout/dist"}}'` (`AB_DIST`: the compiled tree of
  * another build to run instead). AB_IDLE_MS measures the gateway at rest first; AB_PROF_DIR
  * writes a `--cpu-prof` profile per run. AB_FLOOR=1 also runs the one-activity floor each round
- * (AB_FLOOR=floorSearchAttributes: the floor with the gateway's search attributes);
+ * (AB_FLOOR=<type>[,<type>…]: those floor workflow types instead, e.g. floorSearchAttributes, floorOutcome,
+ * floorGatewayShape with AB_FLOOR_PAYLOAD / AB_FLOOR_RESULT characters in and out);
  * AB_TIMELINE=1 prints, after each c=1 phase, the median span between the events of its last
  * 200 workflows (server event times: where the time goes inside Temporal, gateway vs floor);
  * AB_SERVER_METRICS=1 prints the Temporal server's persistence operations and frontend RPCs per
@@ -60,7 +61,7 @@ async function main(): Promise<void> {
     const results: Record<string, string[]> = {};
     const metricsUrl = process.env.AB_SERVER_METRICS && temporalPid ? await serverMetricsUrl(temporalPid) : undefined;
     for (let r = 0; r < rounds; r++) {
-      if (process.env.AB_FLOOR) {
+      for (const floorType of floorWorkflowTypes()) {
         for (const c of conc) {
           const before = metricsUrl ? await persistenceOps(metricsUrl) : undefined;
           const shape = abShape(c);
@@ -69,22 +70,24 @@ async function main(): Promise<void> {
               temporalAddress: infra.temporalAddress,
               namespace: infra.namespace,
               temporalPid,
-              variants: [floorWorkflowType()],
+              variants: [floorType],
               phases: [shape],
               maxMeasureMs: 30_000,
               referenceProbeMs: 1,
               waitBudgetMs: 0,
+              payloadBytes: Number(process.env.AB_FLOOR_PAYLOAD ?? 2000),
+              resultBytes: Number(process.env.AB_FLOOR_RESULT ?? 1000),
             },
             cleanup,
-            process.env.AB_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.AB_PROF_DIR}/floor-${r}-c${c}`] : [],
+            process.env.AB_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.AB_PROF_DIR}/${floorType}-${r}-c${c}`] : [],
           );
           const s = floor.results[0]!.stats;
-          const line = `floor r${r} c=${c}: p50 ${s.p50?.toFixed(2)} p99 ${s.p99?.toFixed(2)} rps ${s.rps.toFixed(1)} drvCPU ${s.cpu?.underTest?.toFixed(2)} tmpCPU ${s.cpu?.temporal?.toFixed(2)}`;
+          const line = `${floorType} r${r} c=${c}: p50 ${s.p50?.toFixed(2)} p99 ${s.p99?.toFixed(2)} rps ${s.rps.toFixed(1)} drvCPU ${s.cpu?.underTest?.toFixed(2)} tmpCPU ${s.cpu?.temporal?.toFixed(2)}`;
           console.log(line);
           // Counters first: the timeline's own history reads would count otherwise.
-          if (metricsUrl && before) printOpsDelta('floor', before, await settledOps(metricsUrl));
-          if (process.env.AB_TIMELINE && c === 1) await printTimeline('floor', infra, floorWorkflowType());
-          (results.floor ??= []).push(line);
+          if (metricsUrl && before) printOpsDelta(floorType, before, await settledOps(metricsUrl));
+          if (process.env.AB_TIMELINE && c === 1) await printTimeline(floorType, infra, floorType);
+          (results[floorType] ??= []).push(line);
         }
       }
       for (const [name, extra] of Object.entries(variants)) {
@@ -158,8 +161,16 @@ function abShape(c: number): { concurrency: number; warmup: number; requests: nu
   return { concurrency: c, warmup: c === 1 ? 100 : 4 * c, requests: c === 1 ? 400 : 30 * c };
 }
 
-function floorWorkflowType(): FloorVariant {
-  return process.env.AB_FLOOR === FloorVariant.SearchAttributes ? FloorVariant.SearchAttributes : FloorVariant.OneActivity;
+/** AB_FLOOR: unset, none; `1`, the one-activity floor; else a comma-separated list of floor workflow types. */
+function floorWorkflowTypes(): FloorVariant[] {
+  const value = process.env.AB_FLOOR;
+  if (!value) return [];
+  if (value === '1') return [FloorVariant.OneActivity];
+  const known: readonly string[] = Object.values(FloorVariant);
+  return value.split(',').map((v) => {
+    if (!known.includes(v)) throw new Error(`AB_FLOOR: unknown floor workflow type ${v} (known: ${known.join(', ')})`);
+    return v as FloorVariant;
+  });
 }
 
 async function printTimeline(name: string, infra: { temporalAddress: string; namespace: string }, workflowType: string): Promise<void> {

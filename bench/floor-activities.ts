@@ -9,6 +9,10 @@ export const floorActivities = {
   async noop(): Promise<void> {
     // Intentionally empty.
   },
+  /** Takes a payload and returns `resultBytes` characters: payload sizes without work. */
+  async echo(_payload: string, resultBytes: number): Promise<string> {
+    return 'x'.repeat(resultBytes);
+  },
 };
 
 /** Type the floor workflow proxies. */

@@ -89,7 +89,10 @@ async function drive(client: Client, spec: FloorSpec): Promise<FloorResult> {
             workflowId: `bench-floor-${run}-${sequence}`,
             requestEagerStart: true,
             workflowExecutionTimeout: WORKFLOW_TIMEOUT_MS,
-            ...(variant === FloorVariant.SearchAttributes ? { typedSearchAttributes: GATEWAY_LIKE_SEARCH_ATTRIBUTES } : {}),
+            ...(variant === FloorVariant.OneActivity || variant === FloorVariant.Empty || variant === FloorVariant.LocalActivity
+              ? {}
+              : { typedSearchAttributes: GATEWAY_LIKE_SEARCH_ATTRIBUTES }),
+            ...(variant === FloorVariant.GatewayShape ? { args: [{ payload: 'p'.repeat(spec.payloadBytes ?? 0), resultBytes: spec.resultBytes ?? 0 }] } : {}),
           });
           await handle.result();
           return { ok: true, latencyMs: performance.now() - started };
@@ -115,8 +118,20 @@ async function drive(client: Client, spec: FloorSpec): Promise<FloorResult> {
 }
 
 function label(variant: FloorVariant): string {
-  if (variant === FloorVariant.Empty) return 'empty';
-  return variant === FloorVariant.SearchAttributes ? 'one activity + search attributes' : 'one activity';
+  switch (variant) {
+    case FloorVariant.Empty:
+      return 'empty';
+    case FloorVariant.SearchAttributes:
+      return 'one activity + search attributes';
+    case FloorVariant.Outcome:
+      return 'one activity + search attributes + outcome upsert';
+    case FloorVariant.GatewayShape:
+      return 'gateway shape';
+    case FloorVariant.LocalActivity:
+      return 'one local activity';
+    default:
+      return 'one activity';
+  }
 }
 
 main().then(

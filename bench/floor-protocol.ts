@@ -11,9 +11,28 @@ export const FLOOR_TASK_QUEUE = 'bench-floor';
 export const FLOOR_SPEC_ENV = 'BENCH_FLOOR_SPEC';
 
 /** Floor variants: the workflow type each runs. */
-export const FloorVariant = { OneActivity: 'floorOneActivity', SearchAttributes: 'floorSearchAttributes', Empty: 'floorEmpty' } as const;
+export const FloorVariant = {
+  OneActivity: 'floorOneActivity',
+  SearchAttributes: 'floorSearchAttributes',
+  Empty: 'floorEmpty',
+  /** Diagnostic (A/B only): search attributes at start and the gateway's final outcome upsert. */
+  Outcome: 'floorOutcome',
+  /** Diagnostic (A/B only): {@link FloorVariant.Outcome} with gateway-sized payloads in and out. */
+  GatewayShape: 'floorGatewayShape',
+  /** Diagnostic (A/B only): one local activity instead of the regular one. */
+  LocalActivity: 'floorLocalActivity',
+} as const;
 /** One of the {@link FloorVariant} values. */
 export type FloorVariant = (typeof FloorVariant)[keyof typeof FloorVariant];
+
+const floorVariantSchema = z.enum([
+  FloorVariant.OneActivity,
+  FloorVariant.SearchAttributes,
+  FloorVariant.Empty,
+  FloorVariant.Outcome,
+  FloorVariant.GatewayShape,
+  FloorVariant.LocalActivity,
+]);
 
 const loadShapeSchema = z.object({
   concurrency: z.number().int().min(1),
@@ -27,13 +46,16 @@ export const floorSpecSchema = z.object({
   namespace: z.string().min(1),
   /** The Temporal server, for its CPU share; absent when it was not started by the benchmark. */
   temporalPid: z.number().int().optional(),
-  variants: z.array(z.enum([FloorVariant.OneActivity, FloorVariant.SearchAttributes, FloorVariant.Empty])).min(1),
+  variants: z.array(floorVariantSchema).min(1),
   phases: z.array(loadShapeSchema).min(1),
   maxMeasureMs: z.number().int().min(1),
   /** The parent's CPU probe reference (see quiet.ts), so both processes judge speed alike. */
   referenceProbeMs: z.number().positive(),
   /** Time the driver may spend waiting for a quiet machine, in total. */
   waitBudgetMs: z.number().int().min(0),
+  /** {@link FloorVariant.GatewayShape}: characters of the workflow input's payload and of the activity's result. */
+  payloadBytes: z.number().int().min(0).optional(),
+  resultBytes: z.number().int().min(0).optional(),
 });
 /** Parameters of the floor run. */
 export type FloorSpec = z.infer<typeof floorSpecSchema>;
@@ -57,7 +79,7 @@ const phaseStatsSchema = z.object({
 
 /** The driver's answer. */
 export const floorResultSchema = z.object({
-  results: z.array(z.object({ variant: z.enum([FloorVariant.OneActivity, FloorVariant.SearchAttributes, FloorVariant.Empty]), stats: phaseStatsSchema })),
+  results: z.array(z.object({ variant: floorVariantSchema, stats: phaseStatsSchema })),
   /** Peak RSS of the driver process, KiB. */
   peakRssKib: optionalNumber,
 });

@@ -2,10 +2,12 @@
  * The Temporal floor workflows the gateway's durable path is compared with. Bundled on their
  * own (workflowsPath), so they run in the same sandbox as the gateway's workflows.
  */
-import { proxyActivities } from '@temporalio/workflow';
+import { proxyActivities, proxyLocalActivities, upsertSearchAttributes } from '@temporalio/workflow';
+import { RequestOutcome, SA } from '../temporal/search-attributes';
 import type { FloorActivities } from './floor-activities';
 
-const { noop } = proxyActivities<FloorActivities>({ startToCloseTimeout: '1 minute' });
+const { noop, echo } = proxyActivities<FloorActivities>({ startToCloseTimeout: '1 minute' });
+const local = proxyLocalActivities<FloorActivities>({ startToCloseTimeout: '1 minute' });
 
 /** One regular (not local) activity: the same number of workflow tasks as a gateway request. */
 export async function floorOneActivity(): Promise<void> {
@@ -21,7 +23,42 @@ export async function floorSearchAttributes(): Promise<void> {
   await noop();
 }
 
+/**
+ * Diagnostic: one local activity instead of the regular one (one workflow task in all; the
+ * mechanism DESIGN.md rules out for provider calls, measured to show what it would buy).
+ */
+export async function floorLocalActivity(): Promise<void> {
+  await local.noop();
+}
+
 /** No activity: the least a workflow run costs (one workflow task). */
 export async function floorEmpty(): Promise<void> {
   // Intentionally empty.
+}
+
+/** The gateway's final upsert on success (`workflows/record-outcome.ts`), same keys and value types. */
+function upsertOutcome(): void {
+  upsertSearchAttributes([
+    { key: SA.Tenant, value: 'default' },
+    { key: SA.KeyId, value: 'key_bench' },
+    { key: SA.Model, value: 'bench-model' },
+    { key: SA.RequestKind, value: 'chat' },
+    { key: SA.Outcome, value: RequestOutcome.Success },
+    { key: SA.Provider, value: 'bench' },
+    { key: SA.FallbackCount, value: 0 },
+    { key: SA.CostUsd, value: 0.0001 },
+  ]);
+}
+
+/** Diagnostic: {@link floorSearchAttributes} plus the gateway's outcome upsert in the completing task. */
+export async function floorOutcome(): Promise<void> {
+  await noop();
+  upsertOutcome();
+}
+
+/** Diagnostic: {@link floorOutcome} carrying payloads of the gateway's sizes (input to the activity, result back). */
+export async function floorGatewayShape(input: { payload: string; resultBytes: number }): Promise<string> {
+  const result = await echo(input.payload, input.resultBytes);
+  upsertOutcome();
+  return result;
 }

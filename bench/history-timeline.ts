@@ -2,7 +2,7 @@
  * Where a one-activity workflow's time goes, by the server's own event times: the median span
  * between the events of the most recent closed runs of a workflow type. A development aid for
  * comparing the durable path with the Temporal floor (`bench/ab-durable.ts`, AB_TIMELINE=1);
- * payloads are not read, so encrypted histories need no key.
+ * payloads are not decoded (only their encoded sizes are counted), so encrypted histories need no key.
  */
 import { Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
@@ -54,6 +54,7 @@ export async function historyTimeline(opts: { address: string; namespace: string
         values.push(millis(toEvent.eventTime) - millis(events[fromIndex]!.eventTime));
         spans.set(name, values);
       }
+      for (const [name, bytes] of payloadSizes(events)) spans.set(name, [...(spans.get(name) ?? []), bytes]);
     }
     return Object.fromEntries([...spans].map(([name, values]) => [name, percentile(values, 50) ?? Number.NaN]));
   } finally {
@@ -61,6 +62,29 @@ export async function historyTimeline(opts: { address: string; namespace: string
   }
 }
 
-function millis(time: temporal.api.history.v1.IHistoryEvent['eventTime']): number {
+type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
+
+/** Encoded bytes (data and metadata) of payloads. */
+function sizeOf(payloads: temporal.api.common.v1.IPayloads | null | undefined): number {
+  return (payloads?.payloads ?? []).reduce((sum, p) => sum + (p.data?.length ?? 0) + Object.values(p.metadata ?? {}).reduce((m, v) => m + v.length, 0), 0);
+}
+
+/** The encoded sizes of the run's payloads, as `bytes: …` entries: start input and memo, activity input and result, workflow result. */
+function payloadSizes(events: readonly HistoryEvent[]): Array<[string, number]> {
+  const sizes: Array<[string, number]> = [];
+  for (const e of events) {
+    const started = e.workflowExecutionStartedEventAttributes;
+    if (started) {
+      sizes.push(['bytes: workflow input', sizeOf(started.input)]);
+      sizes.push(['bytes: memo', Object.values(started.memo?.fields ?? {}).reduce((sum, p) => sum + (p.data?.length ?? 0), 0)]);
+    }
+    if (e.activityTaskScheduledEventAttributes) sizes.push(['bytes: activity input', sizeOf(e.activityTaskScheduledEventAttributes.input)]);
+    if (e.activityTaskCompletedEventAttributes) sizes.push(['bytes: activity result', sizeOf(e.activityTaskCompletedEventAttributes.result)]);
+    if (e.workflowExecutionCompletedEventAttributes) sizes.push(['bytes: workflow result', sizeOf(e.workflowExecutionCompletedEventAttributes.result)]);
+  }
+  return sizes;
+}
+
+function millis(time: HistoryEvent['eventTime']): number {
   return Number(time?.seconds ?? 0) * 1000 + (time?.nanos ?? 0) / 1e6;
 }
