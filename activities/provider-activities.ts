@@ -40,9 +40,11 @@ export const ATTEMPT_HEARTBEAT_EVERY_MS = 3_000;
 export type ProviderActivities = ReturnType<typeof createProviderActivities>;
 
 /**
- * Provider calls as regular activities: a crash mid-call is retried by the server per the
- * workflow's policy rather than re-running the whole workflow task (a local activity would
- * repeat the call after a worker crash and could pay the provider twice).
+ * Provider calls. The same functions run as regular or as local activities (the workflow input
+ * decides, `workflows/attempt-activities.ts`); either way a worker that dies mid-call has the
+ * attempt run again elsewhere (after the heartbeat timeout, or the workflow task's timeout for a
+ * local one), so the upstream may be called twice, and the settlement's idempotent ledger write
+ * keeps the client's charge single.
  *
  * Each activity converts `UpstreamError` into an ApplicationFailure whose `type` drives the
  * retry policy and whose `nextRetryDelay` carries the upstream's Retry-After.
@@ -154,9 +156,10 @@ async function withProvider<R, T>(
   const done = deps.stats?.begin(id);
   const context = Context.current();
   const signal = context.cancellationSignal;
-  // Keeps the attempt's heartbeat timeout (workflows/run-plan.ts) from firing while the upstream
-  // thinks; a worker that dies stops heartbeating and the server retries the attempt elsewhere.
-  const heartbeats = setInterval(() => context.heartbeat(), ATTEMPT_HEARTBEAT_EVERY_MS);
+  // Keeps a regular attempt's heartbeat timeout (workflows/run-plan.ts) from firing while the
+  // upstream thinks; a worker that dies stops heartbeating and the server retries the attempt
+  // elsewhere. A local attempt has no heartbeat: the SDK keeps its workflow task alive instead.
+  const heartbeats = context.info.isLocal ? undefined : setInterval(() => context.heartbeat(), ATTEMPT_HEARTBEAT_EVERY_MS);
   const ctx: CallContext = {
     upstreamModel,
     signal,

@@ -64,6 +64,7 @@ export async function answerDurably(
     plan: opts.plan,
     retry: deps.config.retry,
     attemptTimeoutMs: planAttemptTimeoutMs(deps.config, opts.plan),
+    ...(deps.config.durableAttempts === 'local_activity' ? { attemptsAs: 'local_activity' as const } : {}),
     ...(opts.deadlineAt === undefined ? {} : { deadlineAt: opts.deadlineAt }),
   };
   const workflowId = idemId ?? kind.workflowId(requestId);

@@ -49,6 +49,14 @@ export interface RetrySettings {
   readonly maxIntervalMs: number;
 }
 
+/**
+ * How the durable path runs each deployment's attempts in the request workflow
+ * (`durable.attempts` in switchyard.yaml): as local activities (the default: no server round
+ * trip per attempt) or as regular activities (the server schedules each attempt and shows its
+ * retry state while it runs). README "Why local activities" has the measurements.
+ */
+export type AttemptMechanism = 'local_activity' | 'activity';
+
 /** How batches run (`batch` in switchyard.yaml). */
 export interface BatchSettings {
   /** Items of one batch in flight at once. */
@@ -68,6 +76,7 @@ export interface GatewayConfig {
   readonly providers: ReadonlyMap<string, ProviderSettings>;
   readonly models: ReadonlyMap<string, ModelRoute>;
   readonly retry: RetrySettings;
+  readonly durableAttempts: AttemptMechanism;
   readonly maxBodyBytes: number;
   /** How long an Idempotency-Key is remembered, in ms. */
   readonly idempotencyWindowMs: number;

@@ -95,6 +95,7 @@ export function parseConfig(raw: unknown, env: Env, source = 'config'): GatewayC
       backoffCoefficient: file.retry?.backoff_coefficient ?? 2,
       maxIntervalMs: file.retry?.max_interval_ms ?? 10_000,
     }),
+    durableAttempts: file.durable?.attempts ?? 'local_activity',
     maxBodyBytes: file.limits?.max_body_bytes ?? 10 * 1024 * 1024,
     idempotencyWindowMs: Math.round((file.limits?.idempotency_window_hours ?? 24) * 3_600_000),
     streamHoldMs: Math.round((file.limits?.stream_hold_seconds ?? 600) * 1000),

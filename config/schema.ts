@@ -114,6 +114,11 @@ export const fileConfigSchema = z
     providers: z.record(z.string().regex(/^[a-z0-9][a-z0-9_-]*$/i), providerSchema),
     models: z.record(z.string().min(1), modelSchema),
     retry: retrySchema.optional(),
+    /** How the durable path runs its deployment attempts (default `local_activity`). */
+    durable: z
+      .object({ attempts: z.enum(['local_activity', 'activity']).optional() })
+      .strict()
+      .optional(),
     /** Circuit breaker defaults for every deployment, and how often instances share state. */
     circuit_breaker: z
       .object({ ...circuitFields, sync_interval_ms: z.number().int().min(10).max(60_000).optional() })

@@ -83,6 +83,8 @@ export async function createInteractiveWorker(opts: {
       },
       // Provider calls are I/O-bound: many may wait on upstreams at once.
       maxConcurrentActivityTaskExecutions: 500,
+      // Attempts run as local activities by default (config `durable.attempts`).
+      maxConcurrentLocalActivityExecutions: 500,
       maxConcurrentWorkflowTaskExecutions: 100,
       shutdownGraceTime: '10 seconds',
       ...(opts.tracing && tracingOptions(opts.tracing, opts.workflowBundle !== undefined)),

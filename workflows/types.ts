@@ -33,6 +33,12 @@ interface PlannedCall {
    * those replay the old shape (reserve and settle as local activities).
    */
   readonly hold?: BudgetHold;
+  /**
+   * `local_activity`: the attempts run as local activities. Absent: regular activities (the
+   * `activity` setting, and every history recorded before local attempts existed, which must
+   * replay as they ran).
+   */
+  readonly attemptsAs?: 'local_activity';
 }
 
 export interface ChatWorkflowInput extends PlannedCall {

@@ -16,6 +16,8 @@ import { interceptQueries } from '../support/intercept-queries';
 import { announcement, spawnProcessScript } from '../support/process-script';
 import { expectLedgerBalanced, newAccount, type TestAccount } from '../support/accounts';
 import { testConfigFor, uniqueText, workflowBundle } from '../support/test-gateway';
+import { localActivityMarkers } from '../support/local-activity-markers';
+import type { AttemptMechanism } from '../../config/gateway-config';
 
 const TEMPORAL = () => ({ address: process.env.TEMPORAL_ADDRESS!, namespace: process.env.TEMPORAL_NAMESPACE ?? 'default' });
 
@@ -47,9 +49,10 @@ describe('crash recovery of the money path', () => {
     await fake.close();
   });
 
-  async function gateway(roles: { api: boolean; worker: boolean }): Promise<RunningGateway> {
+  /** @param attempts the API's `durable.attempts` (the workflow input carries it to the worker). */
+  async function gateway(roles: { api: boolean; worker: boolean }, attempts?: AttemptMechanism): Promise<RunningGateway> {
     const started = await startGateway({
-      config: testConfigFor(fake.url),
+      config: testConfigFor(fake.url, attempts ? { durable: { attempts } } : undefined),
       databaseUrl: process.env.DATABASE_URL!,
       temporal: TEMPORAL(),
       roles,
@@ -92,41 +95,47 @@ describe('crash recovery of the money path', () => {
     }
   }
 
-  it('charges exactly once when the worker dies between the provider call and settlement', async () => {
-    const a = await budgetedAccount();
-    // The API that takes the request runs no worker, so the crashing child gets the workflow.
-    const { child } = await spawnScript('crashing-worker.ts', {});
-    const api = await gateway({ api: true, worker: false });
-    const text = uniqueText('crash before settle');
-    const started = Date.now();
-    const pending = fetch(`${api.url}/v1/chat/completions`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${a.key}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'gpt-test', messages: [{ role: 'user', content: text }] }),
-    });
-    // The worker called the provider, then died as the attempt began to settle.
-    expect(await exited(child)).toBe('SIGKILL');
-    expect(fake.countFor(text)).toBe(1);
+  it.each(['local_activity', 'activity'] as const)(
+    'charges exactly once when the worker dies between the provider call and settlement (attempts as %s)',
+    async (attempts) => {
+      const a = await budgetedAccount();
+      // The API that takes the request runs no worker, so the crashing child gets the workflow.
+      const { child } = await spawnScript('crashing-worker.ts', {});
+      const api = await gateway({ api: true, worker: false }, attempts);
+      const text = uniqueText('crash before settle');
+      const started = Date.now();
+      const pending = fetch(`${api.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${a.key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'gpt-test', messages: [{ role: 'user', content: text }] }),
+      });
+      // The worker called the provider, then died as the attempt began to settle.
+      expect(await exited(child)).toBe('SIGKILL');
+      expect(fake.countFor(text)).toBe(1);
 
-    // Another worker retries the attempt once the dead one's heartbeats stop (10 s), not at the
-    // attempt's start-to-close timeout. The attempt had not completed, so the provider is asked
-    // again: the upstream is paid twice, as after any crash before an attempt completes.
-    await gateway({ api: false, worker: true });
-    const res = await pending;
-    expect(res.status).toBe(200);
-    expect(Date.now() - started).toBeLessThan(30_000);
-    const requestId = res.headers.get('x-request-id');
-    const cost = res.headers.get('x-switchyard-cost-usd');
-    expect(Number(cost)).toBeGreaterThan(0);
-    expect(fake.countFor(text)).toBe(2);
+      // Another worker runs the attempt again once the dead one is noticed, not at the attempt's
+      // start-to-close timeout: a regular attempt's heartbeats stop (10 s timeout); a local
+      // attempt's workflow task times out (10 s) and the next worker replays and runs it. The
+      // attempt had not completed either way, so the provider is asked again: the upstream is paid
+      // twice, as after any crash before an attempt completes.
+      await gateway({ api: false, worker: true });
+      const res = await pending;
+      expect(res.status).toBe(200);
+      expect(Date.now() - started).toBeLessThan(30_000);
+      const requestId = res.headers.get('x-request-id');
+      const cost = res.headers.get('x-switchyard-cost-usd');
+      expect(Number(cost)).toBeGreaterThan(0);
+      expect(fake.countFor(text)).toBe(2);
 
-    // The client is charged exactly once: one usage record, the hold settled at that cost.
-    const { rows } = await pool.query<{ cost_usd: string }>('SELECT cost_usd FROM usage_records WHERE request_id = $1', [requestId]);
-    expect(rows).toHaveLength(1);
-    expect(Number(rows[0]!.cost_usd)).toBe(Number(cost));
-    const { rows: holds } = await pool.query<{ state: string }>('SELECT state FROM reservations WHERE id = $1', [`chat-${requestId}`]);
-    expect(holds).toEqual([{ state: 'settled' }]);
-  }, 90_000);
+      // The client is charged exactly once: one usage record, the hold settled at that cost.
+      const { rows } = await pool.query<{ cost_usd: string }>('SELECT cost_usd FROM usage_records WHERE request_id = $1', [requestId]);
+      expect(rows).toHaveLength(1);
+      expect(Number(rows[0]!.cost_usd)).toBe(Number(cost));
+      const { rows: holds } = await pool.query<{ state: string }>('SELECT state FROM reservations WHERE id = $1', [`chat-${requestId}`]);
+      expect(holds).toEqual([{ state: 'settled' }]);
+    },
+    90_000,
+  );
 
   it('releases the hold of a stream whose API process died mid-stream, once the hold expires', async () => {
     const a = await budgetedAccount();
@@ -197,14 +206,14 @@ describe('crash recovery of the money path', () => {
       );
       expect(res.status).toBe(200);
       expect(refusals).toBe(0);
-      // One upstream call, charged once, by the workflow's settleBudget local activity.
+      // One upstream call (one attempt), charged once, by the workflow's settleBudget local activity.
       expect(fake.countFor(text)).toBe(1);
       const requestId = res.headers.get('x-request-id');
       const { rows } = await pool.query<{ cost_usd: string }>('SELECT cost_usd FROM usage_records WHERE request_id = $1', [requestId]);
       expect(rows).toHaveLength(1);
       expect(Number(rows[0]!.cost_usd)).toBe(Number(res.headers.get('x-switchyard-cost-usd')));
       const { events } = await api.client.workflow.getHandle(`chat-${requestId}`).fetchHistory();
-      expect((events ?? []).filter((e) => e.markerRecordedEventAttributes)).toHaveLength(1);
+      expect(localActivityMarkers(events ?? []).map((m) => m.activityType)).toEqual(['callChatAndSettle', 'settleBudget']);
     } finally {
       await connection.close().catch(() => undefined);
       await flaky.end();

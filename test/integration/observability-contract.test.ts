@@ -1,6 +1,7 @@
 import { createBudget } from '../../db/ledger';
 import { exportedSampleNames, referencedMetrics } from '../support/metric-references';
 import { newAccount, type TestAccount } from '../support/accounts';
+import { chatLine, jsonl, uploadBatchFile, waitForBatch } from '../support/batches';
 import { ADMIN_TOKEN, startTestGateway, uniqueText, type TestGateway } from '../support/test-gateway';
 
 /**
@@ -39,6 +40,11 @@ describe('metrics contract', () => {
     await expect(broke.openai.chat.completions.create({ model: 'gpt-test', messages: say('contract broke') })).rejects.toMatchObject({ status: 429 });
     await limited.openai.chat.completions.create({ model: 'gpt-test', messages: say('contract limited 1') });
     await expect(limited.openai.chat.completions.create({ model: 'gpt-test', messages: say('contract limited 2') })).rejects.toMatchObject({ status: 429 });
+    // A one-line batch: its workflow tasks go through matching and its pages are regular
+    // activities, which interactive requests (eager start, local attempts) no longer produce.
+    const file = await uploadBatchFile(tenant.openai, jsonl([chatLine('contract-1', 'gpt-test', uniqueText('contract batch'))]));
+    const batch = await tenant.openai.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
+    expect((await waitForBatch(tenant.openai, batch.id)).status).toBe('completed');
     // Outcomes reach the circuit store (and the circuit gauge) at the next sync.
     const deadline = Date.now() + 10_000;
     do {
@@ -46,7 +52,7 @@ describe('metrics contract', () => {
       if (metrics.includes('switchyard_circuit_state{')) break;
       await new Promise((resolve) => setTimeout(resolve, 100));
     } while (Date.now() < deadline);
-  }, 60_000);
+  }, 90_000);
   afterAll(async () => {
     await gw.stop();
   });
@@ -85,7 +91,11 @@ describe('metrics contract', () => {
     expect(metrics).toMatch(
       /temporal_workflow_completed\{namespace="default",task_queue="switchyard-interactive",workflow_type="chatCompletionWorkflow"\} [1-9]/,
     );
-    expect(metrics).toMatch(/temporal_workflow_task_schedule_to_start_latency_count\{namespace="default",task_queue="switchyard-interactive"\} [1-9]/);
+    expect(metrics).toMatch(/temporal_workflow_task_schedule_to_start_latency_count\{namespace="default",task_queue="switchyard-batch"\} [1-9]/);
+    // Interactive attempts run as local activities.
+    expect(metrics).toMatch(
+      /temporal_local_activity_execution_latency_count\{namespace="default",task_queue="switchyard-interactive",workflow_type="chatCompletionWorkflow",activity_type="callChatAndSettle"\} [1-9]/,
+    );
     // Bounded labels: no key ids, keys or request ids.
     for (const a of [tenant, broke, limited]) {
       expect(metrics).not.toContain(a.keyId);

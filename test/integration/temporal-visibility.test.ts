@@ -5,6 +5,7 @@ import type { RequestMemo } from '../../temporal/request-memo';
 import { RequestOutcome, SA } from '../../temporal/search-attributes';
 import { TaskQueue } from '../../temporal/task-queues';
 import { expectLedgerBalanced, newAccount } from '../support/accounts';
+import { localActivityMarkers } from '../support/local-activity-markers';
 import { startTestGateway, uniqueText, type TestGateway } from '../support/test-gateway';
 
 const EventType = temporal.api.enums.v1.EventType;
@@ -53,9 +54,9 @@ describe('request workflows in Temporal visibility', () => {
     expect(d.typedSearchAttributes.get(SA.CostUsd)).toBe(cost);
     expect(d.memo).toEqual({ routePlan: [{ model: 'gpt-test', provider: 'oai', upstreamModel: 'gpt-4o-mini', fallback: false }] } satisfies RequestMemo);
 
-    // The shape of a bare one-activity workflow: the first task schedules the attempt (the API
-    // took the hold, the attempt settled itself); the second upserts and completes. No local
-    // activity (marker), and the upsert adds no task.
+    // The shape of a workflow with one local activity: a single workflow task runs the attempt
+    // (the API took the hold, the attempt settled itself), records its marker, upserts and
+    // completes. The upsert adds no task.
     const { events } = await gw.gateway.client.workflow.getHandle(workflowId).fetchHistory();
     const types = (events ?? []).map((e) => e.eventType);
     expect(types).toEqual([
@@ -63,15 +64,11 @@ describe('request workflows in Temporal visibility', () => {
       EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
       EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED,
       EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED,
-      EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED,
-      EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED,
-      EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED,
-      EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
-      EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED,
-      EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED,
+      EventType.EVENT_TYPE_MARKER_RECORDED,
       EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES,
       EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED,
     ]);
+    expect(localActivityMarkers(events ?? [])).toEqual([{ activityType: 'callChatAndSettle', attempt: 1, failed: false }]);
   });
 
   it('after a fallback names the provider that answered, and the memo shows the whole route plan', async () => {
@@ -147,5 +144,47 @@ describe('request workflows in Temporal visibility', () => {
     const d = await handle.describe();
     expect(d.typedSearchAttributes.get(SA.RequestKind)).toBe('alert_sweep');
     expect(d.typedSearchAttributes.get(SA.Outcome)).toBe(RequestOutcome.Success);
+  });
+});
+
+/**
+ * `durable.attempts: activity`. Its own block, so that no other gateway's worker (with its own
+ * fake upstream) polls the task queue while this one's retries are dispatched through it.
+ */
+describe('request workflows with regular attempts', () => {
+  let regular: TestGateway;
+  beforeAll(async () => {
+    regular = await startTestGateway({ configOverrides: { durable: { attempts: 'activity' } } });
+  });
+  afterAll(async () => {
+    await regular.stop();
+  });
+
+  it('runs each attempt as a regular activity whose retries the server shows', async () => {
+    const text = uniqueText('visibility regular', '#fault=500x2');
+    const { data, response } = await regular.openai.chat.completions.create({ model: 'gpt-test', messages: [{ role: 'user', content: text }] }).withResponse();
+    expect(data.choices[0]!.message.content).toContain('Hello from fake');
+    expect(regular.fake.countFor(text)).toBe(3);
+    const workflowId = `chat-${response.headers.get('x-request-id')}`;
+    const { events } = await regular.gateway.client.workflow.getHandle(workflowId).fetchHistory();
+    // Two workflow tasks around one activity; its started event carries the attempt and the last failure.
+    expect((events ?? []).map((e) => e.eventType)).toEqual([
+      EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED,
+      EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
+      EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED,
+      EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED,
+      EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED,
+      EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED,
+      EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED,
+      EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
+      EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED,
+      EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED,
+      EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES,
+      EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED,
+    ]);
+    const started = (events ?? []).find((e) => e.activityTaskStartedEventAttributes)!.activityTaskStartedEventAttributes!;
+    expect(started.attempt).toBe(3);
+    expect(started.lastFailure?.applicationFailureInfo?.type).toBe('ProviderServerError');
+    expect(localActivityMarkers(events ?? [])).toEqual([]);
   });
 });

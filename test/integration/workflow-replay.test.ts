@@ -11,7 +11,10 @@ const HISTORIES_DIR = path.join(__dirname, '..', 'histories');
 /**
  * `SWITCHYARD_RECORD_HISTORIES=1 npx jest --selectProjects integration -- test/integration/workflow-replay`
  * rewrites the golden histories from this run (like `jest -u` for snapshots). Do that only for
- * a deliberate, not-yet-deployed change of workflow commands; a deployed change needs `patched()`.
+ * a deliberate, not-yet-deployed change of workflow commands; a deployed change needs `patched()`
+ * (or, like local attempts, a workflow input field the old histories lack). The fresh run uses
+ * the default local attempts (`local-attempts-*`); the other committed histories were recorded
+ * with regular attempts, or before the API held budgets, and must keep replaying.
  */
 const RECORD = process.env.SWITCHYARD_RECORD_HISTORIES === '1';
 /**
@@ -39,12 +42,12 @@ describe('workflow determinism', () => {
       const headers = response instanceof Headers ? response : response.headers;
       ids.push({ workflowId: `chat-${headers.get('x-request-id')}`, golden });
     };
-    await run('chat-success', 'gpt-test', uniqueText('replay ok'));
-    await run('chat-retry-then-success', 'claude-test', uniqueText('replay retry', '#fault=500x1'));
-    await run('chat-fallback', 'badkey-then-claude', uniqueText('replay fallback'));
-    await run('chat-bad-request', 'gpt-test', uniqueText('replay fail', '#fault=400'));
+    await run('local-attempts-chat-success', 'gpt-test', uniqueText('replay ok'));
+    await run('local-attempts-chat-retry-then-success', 'claude-test', uniqueText('replay retry', '#fault=500x1'));
+    await run('local-attempts-chat-fallback', 'badkey-then-claude', uniqueText('replay fallback'));
+    await run('local-attempts-chat-bad-request', 'gpt-test', uniqueText('replay fail', '#fault=400'));
     const embedding = await gw.openai.embeddings.create({ model: 'embed-test', input: uniqueText('replay embed') }).withResponse();
-    ids.push({ workflowId: `embeddings-${embedding.response.headers.get('x-request-id')}`, golden: 'embeddings-success' });
+    ids.push({ workflowId: `embeddings-${embedding.response.headers.get('x-request-id')}`, golden: 'local-attempts-embeddings-success' });
     const histories = await Promise.all(
       ids.map(async ({ workflowId }) => ({ workflowId, history: await gw.gateway.client.workflow.getHandle(workflowId).fetchHistory() })),
     );

@@ -33,6 +33,8 @@ describe('config', () => {
       { provider: 'aws', upstreamModel: 'y', weight: 1, priority: 1, id: 'aws/y', timeouts: {} },
     ]);
     expect(config.retry).toEqual({ maxAttempts: 3, initialIntervalMs: 500, backoffCoefficient: 2, maxIntervalMs: 10_000 });
+    expect(config.durableAttempts).toBe('local_activity');
+    expect(parseConfig({ ...base, durable: { attempts: 'activity' } }, {}).durableAttempts).toBe('activity');
     expect(Object.isFrozen(config)).toBe(true);
   });
 
@@ -52,6 +54,7 @@ describe('config', () => {
       'is a embedding model',
     );
     expectConfigError({ ...base, retry: { max_attempts: 0 } }, 'retry.max_attempts');
+    expectConfigError({ ...base, durable: { attempts: 'local' } }, 'durable.attempts');
     expectConfigError({ ...base, extra: 1 }, 'extra');
     expectConfigError({ ...base, providers: { openai: { type: 'openai', base_url: 'not a url' } } }, 'providers.openai.base_url');
   });
