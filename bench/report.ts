@@ -13,8 +13,9 @@ export const PathName = {
   FastPath: 'fast path (stream)',
   FastPathLimited: 'fast path, rate-limited key',
   Durable: 'durable',
+  /** The floor the checks use: the durable path's default mechanism (`durable.attempts: local_activity`). */
+  FloorLocalActivity: 'floor: 1 local activity',
   FloorOneActivity: 'floor: 1 activity',
-  FloorSearchAttributes: 'floor: 1 activity + search attrs',
   FloorEmpty: 'floor: empty workflow',
 } as const;
 /** One of the {@link PathName} values. */
@@ -83,7 +84,7 @@ export function renderReport(r: BenchReport): string {
     '|---|---:|---:|---:|---:|---:|---:|---:|',
     ...rows.map(resultLine),
     '',
-    'Floor rows run in their own driver process (worker + client on one NativeConnection, eager start + result, no gateway running); their CPU column is that driver\'s CPU per workflow. "floor: 1 activity" is the floor the checks use; "+ search attrs" adds the gateway\'s five start-time search attributes, as a diagnostic.',
+    'Floor rows run in their own driver process (worker + client on one NativeConnection, eager start + result, no gateway running); their CPU column is that driver\'s CPU per workflow. "floor: 1 local activity" is the floor the checks use: the same mechanism as the durable path (one workflow task with one local activity, `durable.attempts: local_activity`, the default). "floor: 1 activity" is the floor of `durable.attempts: activity` (two workflow tasks around one regular activity), shown for comparison.',
     ...problems(rows),
     '',
     '## Where the CPU goes (ms per request)',
@@ -117,7 +118,7 @@ function describeTransport(t: BenchReport['transport']): string {
 
 function resultLine(row: ResultRow): string {
   const s = row.stats;
-  const isFloor = row.path === PathName.FloorOneActivity || row.path === PathName.FloorSearchAttributes || row.path === PathName.FloorEmpty;
+  const isFloor = row.path === PathName.FloorLocalActivity || row.path === PathName.FloorOneActivity || row.path === PathName.FloorEmpty;
   const isDirect = row.path === PathName.Direct || row.path === PathName.DirectStream;
   const cpu = isDirect ? '—' : `${fixed(s.cpu?.underTest, 2)}${isFloor ? ' (driver)' : ''}`;
   return `| ${row.path} | ${s.concurrency} | ${s.rps.toFixed(0)} | ${ms(s.p50)} | ${ms(s.p99)} | ${ms(s.ttftP50)} | ${ms(s.ttftP99)} | ${cpu} |`;
@@ -191,9 +192,9 @@ function renderChecks(r: BenchReport, rows: readonly ResultRow[]): string[] {
       cells: cs.map((c) => limitCell(find(PathName.FastPath, c)?.cpu?.underTest, TARGETS.fastCpuMsPerStream, true, 2)),
     },
     {
-      name: 'durable p50 − floor p50 (1 activity)',
+      name: 'durable p50 − floor p50 (1 local activity)',
       target: `≤ ${TARGETS.durableOverFloorMs} ms (judged at c=${lowest})`,
-      cells: cs.map((c) => diffCell(find(PathName.Durable, c)?.p50, find(PathName.FloorOneActivity, c)?.p50, TARGETS.durableOverFloorMs, latencyJudged(c))),
+      cells: cs.map((c) => diffCell(find(PathName.Durable, c)?.p50, find(PathName.FloorLocalActivity, c)?.p50, TARGETS.durableOverFloorMs, latencyJudged(c))),
     },
     {
       name: 'durable p50 − direct p50',
@@ -201,14 +202,14 @@ function renderChecks(r: BenchReport, rows: readonly ResultRow[]): string[] {
       cells: cs.map((c) => diffCell(find(PathName.Durable, c)?.p50, find(PathName.Direct, c)?.p50, TARGETS.durableOverDirectMs, latencyJudged(c))),
     },
     {
-      name: 'durable req/s ÷ floor req/s (1 activity)',
+      name: 'durable req/s ÷ floor req/s (1 local activity)',
       target: `≥ ${TARGETS.durableVsFloorThroughput * 100} % (judged at c ≥ 16)`,
-      cells: cs.map((c) => ratioCell(find(PathName.Durable, c)?.rps, find(PathName.FloorOneActivity, c)?.rps, throughputJudged(c))),
+      cells: cs.map((c) => ratioCell(find(PathName.Durable, c)?.rps, find(PathName.FloorLocalActivity, c)?.rps, throughputJudged(c))),
     },
     {
       name: 'durable req/s (floor req/s)',
       target: `≥ ${TARGETS.durableRps} req/s; the floor is the real bound`,
-      cells: cs.map((c) => rpsCell(find(PathName.Durable, c)?.rps, find(PathName.FloorOneActivity, c)?.rps, throughputJudged(c))),
+      cells: cs.map((c) => rpsCell(find(PathName.Durable, c)?.rps, find(PathName.FloorLocalActivity, c)?.rps, throughputJudged(c))),
     },
   ];
   const mark = (v: Verdict): string => (v === 'pass' ? ' ✅' : v === 'fail' ? ' ❌' : '');
@@ -221,10 +222,10 @@ function renderChecks(r: BenchReport, rows: readonly ResultRow[]): string[] {
     '',
     'Cells without a mark are shown for information: latency at c ≥ 16 is dominated by queueing for CPU, throughput at c=1 by latency.',
   ];
-  const floorRps = Math.max(0, ...cs.map((c) => find(PathName.FloorOneActivity, c)?.rps ?? 0));
+  const floorRps = Math.max(0, ...cs.map((c) => find(PathName.FloorLocalActivity, c)?.rps ?? 0));
   if (floorRps > 0 && floorRps < TARGETS.durableRps) {
     out.push(
-      `The ${TARGETS.durableRps} req/s durable target is above this machine's Temporal floor (${floorRps.toFixed(0)} workflows/s with one activity): the floor, not the gateway, bounds durable throughput here; the ratio row is the check that matters.`,
+      `The ${TARGETS.durableRps} req/s durable target is above this machine's Temporal floor (${floorRps.toFixed(0)} workflows/s with one local activity): the floor, not the gateway, bounds durable throughput here; the ratio row is the check that matters.`,
     );
   }
   return out;

@@ -121,7 +121,7 @@ async function main(): Promise<void> {
           temporalAddress: infra.temporalAddress,
           namespace: infra.namespace,
           temporalPid,
-          variants: [FloorVariant.OneActivity, FloorVariant.SearchAttributes, FloorVariant.Empty],
+          variants: [FloorVariant.LocalActivity, FloorVariant.OneActivity, FloorVariant.Empty],
           phases: settings.concurrencies.map((c) => settings.shape(c)),
           maxMeasureMs: settings.maxMeasureMs,
           referenceProbeMs: gate.referenceProbeMs,
@@ -210,7 +210,9 @@ async function main(): Promise<void> {
 
 function floorPath(variant: FloorVariant): PathName {
   if (variant === FloorVariant.Empty) return PathName.FloorEmpty;
-  return variant === FloorVariant.SearchAttributes ? PathName.FloorSearchAttributes : PathName.FloorOneActivity;
+  if (variant === FloorVariant.LocalActivity) return PathName.FloorLocalActivity;
+  if (variant === FloorVariant.OneActivity) return PathName.FloorOneActivity;
+  throw new Error(`floor variant ${variant} is a diagnostic of bench/ab-durable.ts, not part of npm run bench`);
 }
 
 main().then(
