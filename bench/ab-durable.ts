@@ -9,8 +9,8 @@
  * where `<variants>` maps a name to extra gateway environment, e.g.
  * `'{"now":{},"before":{"AB_DIST":"/tmp/old-checkout/dist"}}'` (`AB_DIST`: the compiled tree of
  * another build to run instead). AB_IDLE_MS measures the gateway at rest first; AB_PROF_DIR
- * writes a `--cpu-prof` profile per run. AB_FLOOR=1 also runs the one-activity floor each round
- * (AB_FLOOR=<type>[,<type>…]: those floor workflow types instead, e.g. floorSearchAttributes, floorOutcome,
+ * writes a `--cpu-prof` profile per run. AB_FLOOR=1 also runs the one-local-activity floor (the checks' floor) each round
+ * (AB_FLOOR=<type>[,<type>…]: those floor workflow types instead, e.g. floorLocalActivity, floorOutcome,
  * floorGatewayShape with AB_FLOOR_PAYLOAD / AB_FLOOR_RESULT characters in and out);
  * AB_TIMELINE=1 prints, after each c=1 phase, the median span between the events of its last
  * 200 workflows (server event times: where the time goes inside Temporal, gateway vs floor);
@@ -161,11 +161,11 @@ function abShape(c: number): { concurrency: number; warmup: number; requests: nu
   return { concurrency: c, warmup: c === 1 ? 100 : 4 * c, requests: c === 1 ? 400 : 30 * c };
 }
 
-/** AB_FLOOR: unset, none; `1`, the one-activity floor; else a comma-separated list of floor workflow types. */
+/** AB_FLOOR: unset, none; `1`, the one-local-activity floor; else a comma-separated list of floor workflow types. */
 function floorWorkflowTypes(): FloorVariant[] {
   const value = process.env.AB_FLOOR;
   if (!value) return [];
-  if (value === '1') return [FloorVariant.OneActivity];
+  if (value === '1') return [FloorVariant.LocalActivity];
   const known: readonly string[] = Object.values(FloorVariant);
   return value.split(',').map((v) => {
     if (!known.includes(v)) throw new Error(`AB_FLOOR: unknown floor workflow type ${v} (known: ${known.join(', ')})`);

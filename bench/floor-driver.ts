@@ -122,9 +122,9 @@ function label(variant: FloorVariant): string {
     case FloorVariant.Empty:
       return 'empty';
     case FloorVariant.SearchAttributes:
-      return 'one activity + search attributes';
+      return 'one local activity + search attributes';
     case FloorVariant.Outcome:
-      return 'one activity + search attributes + outcome upsert';
+      return 'one local activity + search attributes + outcome upsert';
     case FloorVariant.GatewayShape:
       return 'gateway shape';
     case FloorVariant.LocalActivity:

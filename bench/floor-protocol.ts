@@ -12,15 +12,17 @@ export const FLOOR_SPEC_ENV = 'BENCH_FLOOR_SPEC';
 
 /** Floor variants: the workflow type each runs. */
 export const FloorVariant = {
+  /** One local activity: the durable path's default mechanism, the floor the checks use. */
+  LocalActivity: 'floorLocalActivity',
+  /** One regular activity: the floor of `durable.attempts: activity`, for comparison. */
   OneActivity: 'floorOneActivity',
+  /** Diagnostic (A/B only): {@link FloorVariant.LocalActivity} with the gateway's start-time search attributes. */
   SearchAttributes: 'floorSearchAttributes',
   Empty: 'floorEmpty',
   /** Diagnostic (A/B only): search attributes at start and the gateway's final outcome upsert. */
   Outcome: 'floorOutcome',
   /** Diagnostic (A/B only): {@link FloorVariant.Outcome} with gateway-sized payloads in and out. */
   GatewayShape: 'floorGatewayShape',
-  /** Diagnostic (A/B only): one local activity instead of the regular one. */
-  LocalActivity: 'floorLocalActivity',
 } as const;
 /** One of the {@link FloorVariant} values. */
 export type FloorVariant = (typeof FloorVariant)[keyof typeof FloorVariant];

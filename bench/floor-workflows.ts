@@ -6,26 +6,25 @@ import { proxyActivities, proxyLocalActivities, upsertSearchAttributes } from '@
 import { RequestOutcome, SA } from '../temporal/search-attributes';
 import type { FloorActivities } from './floor-activities';
 
-const { noop, echo } = proxyActivities<FloorActivities>({ startToCloseTimeout: '1 minute' });
+const { noop } = proxyActivities<FloorActivities>({ startToCloseTimeout: '1 minute' });
 const local = proxyLocalActivities<FloorActivities>({ startToCloseTimeout: '1 minute' });
 
-/** One regular (not local) activity: the same number of workflow tasks as a gateway request. */
+/** One regular (not local) activity: the floor of `durable.attempts: activity` (two workflow tasks). */
 export async function floorOneActivity(): Promise<void> {
   await noop();
 }
 
 /**
- * {@link floorOneActivity} started with the gateway's five typed search attributes (the
- * gateway upserts more only after a fallback, see `workflows/run-plan.ts`): a diagnostic for
- * what visibility costs.
+ * {@link floorLocalActivity} started with the gateway's five typed search attributes: a
+ * diagnostic for what visibility costs.
  */
 export async function floorSearchAttributes(): Promise<void> {
-  await noop();
+  await local.noop();
 }
 
 /**
- * Diagnostic: one local activity instead of the regular one (one workflow task in all; the
- * mechanism DESIGN.md rules out for provider calls, measured to show what it would buy).
+ * One local activity: the floor of the durable path's default mechanism
+ * (`durable.attempts: local_activity`, one workflow task in all), the one the checks use.
  */
 export async function floorLocalActivity(): Promise<void> {
   await local.noop();
@@ -52,13 +51,13 @@ function upsertOutcome(): void {
 
 /** Diagnostic: {@link floorSearchAttributes} plus the gateway's outcome upsert in the completing task. */
 export async function floorOutcome(): Promise<void> {
-  await noop();
+  await local.noop();
   upsertOutcome();
 }
 
 /** Diagnostic: {@link floorOutcome} carrying payloads of the gateway's sizes (input to the activity, result back). */
 export async function floorGatewayShape(input: { payload: string; resultBytes: number }): Promise<string> {
-  const result = await echo(input.payload, input.resultBytes);
+  const result = await local.echo(input.payload, input.resultBytes);
   upsertOutcome();
   return result;
 }
