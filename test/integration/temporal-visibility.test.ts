@@ -71,6 +71,23 @@ describe('request workflows in Temporal visibility', () => {
     expect(localActivityMarkers(events ?? [])).toEqual([{ activityType: 'callChatAndSettle', attempt: 1, failed: false }]);
   });
 
+  it('keeps a local attempt longer than the workflow task timeout (10 s) alive: one upstream call, no task timeout', async () => {
+    // The SDK heartbeats the workflow task while a local activity runs (a task completed with no
+    // commands before 80 % of the 10 s timeout, and a new one started), so a slow upstream is not
+    // mistaken for a dead worker and asked again.
+    const text = uniqueText('visibility slow upstream', '#delay=12000');
+    const { response } = await gw.openai.chat.completions.create({ model: 'gpt-test', messages: [{ role: 'user', content: text }] }).withResponse();
+    expect(response.status).toBe(200);
+    expect(gw.fake.countFor(text)).toBe(1);
+    const { events } = await gw.gateway.client.workflow.getHandle(`chat-${response.headers.get('x-request-id')}`).fetchHistory();
+    const types = (events ?? []).map((e) => e.eventType);
+    expect(types).not.toContain(EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT);
+    expect(
+      types.slice(0, types.indexOf(EventType.EVENT_TYPE_MARKER_RECORDED)).filter((t) => t === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED).length,
+    ).toBeGreaterThanOrEqual(2);
+    expect(localActivityMarkers(events ?? [])).toEqual([{ activityType: 'callChatAndSettle', attempt: 1, failed: false }]);
+  }, 45_000);
+
   it('after a fallback names the provider that answered, and the memo shows the whole route plan', async () => {
     const d = await described(await chat(gw.openai, 'badkey-then-claude', uniqueText('visibility fallback')));
     expect(d.typedSearchAttributes.get(SA.Outcome)).toBe(RequestOutcome.Success);
