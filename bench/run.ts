@@ -36,6 +36,13 @@ const WAIT_BUDGET_MS = 180_000;
 /** The compiled tree holding bin/api.js. */
 const DIST_ROOT = path.resolve(__dirname, '..');
 
+/** The floors `npm run bench` runs, in order, and their report rows (the other variants are `ab-durable` diagnostics). */
+const BENCH_FLOORS: ReadonlyMap<FloorVariant, PathName> = new Map([
+  [FloorVariant.LocalActivity, PathName.FloorLocalActivity],
+  [FloorVariant.OneActivity, PathName.FloorOneActivity],
+  [FloorVariant.Empty, PathName.FloorEmpty],
+]);
+
 async function main(): Promise<void> {
   const settings = readBenchSettings();
   const startedAt = new Date();
@@ -121,7 +128,7 @@ async function main(): Promise<void> {
           temporalAddress: infra.temporalAddress,
           namespace: infra.namespace,
           temporalPid,
-          variants: [FloorVariant.LocalActivity, FloorVariant.OneActivity, FloorVariant.Empty],
+          variants: [...BENCH_FLOORS.keys()],
           phases: settings.concurrencies.map((c) => settings.shape(c)),
           maxMeasureMs: settings.maxMeasureMs,
           referenceProbeMs: gate.referenceProbeMs,
@@ -209,10 +216,9 @@ async function main(): Promise<void> {
 }
 
 function floorPath(variant: FloorVariant): PathName {
-  if (variant === FloorVariant.Empty) return PathName.FloorEmpty;
-  if (variant === FloorVariant.LocalActivity) return PathName.FloorLocalActivity;
-  if (variant === FloorVariant.OneActivity) return PathName.FloorOneActivity;
-  throw new Error(`floor variant ${variant} is a diagnostic of bench/ab-durable.ts, not part of npm run bench`);
+  const path = BENCH_FLOORS.get(variant);
+  if (!path) throw new Error(`floor variant ${variant} is a diagnostic of bench/ab-durable.ts, not part of npm run bench`);
+  return path;
 }
 
 main().then(
