@@ -111,13 +111,62 @@ const LOG_TAIL_LINES = 40;
  * else handles them) SIGINT/SIGTERM/SIGHUP hooks stop it, and on Linux it is started through
  * `setpriv --pdeathsig TERM` so even a SIGKILL of this process takes it down.
  *
+ * When the server exits because a port other than one the caller fixed was taken in the meantime,
+ * it starts again on new ports (at most {@link START_ATTEMPTS_ON_PORT_CLASH} starts).
+ *
  * @throws {@link DevServerStartError} if the process exits during start or the server is not
  *   reachable within `startTimeoutMs` (the process is then stopped).
  */
 export async function startDevServer(opts: DevServerOptions): Promise<DevServerHandle> {
+  const fixedPorts = [opts.port, opts.uiPort ?? 0].filter((port) => port !== 0);
+  for (let attempt = 1; ; attempt++) {
+    const port = await resolvePort(opts.port);
+    const uiPort = opts.uiPort === null ? null : await resolvePort(opts.uiPort);
+    try {
+      return await startOnPorts(opts, port, uiPort);
+    } catch (error) {
+      const clash = portClash(error);
+      if (clash === null || attempt >= START_ATTEMPTS_ON_PORT_CLASH || !clashMayBeOnPickedPort(clash, fixedPorts)) throw error;
+      opts.log(
+        `Temporal dev server: port ${clash.port ?? '?'} was taken during start; retrying on new ports (start ${attempt + 1} of ${START_ATTEMPTS_ON_PORT_CLASH})`,
+      );
+    }
+  }
+}
+
+/**
+ * Starts made when a port is taken by the time the server binds it (a port picked for the caller
+ * with `getFreePort`, or one of the server's internal ones). A clash on a port the caller fixed is
+ * not retried: that one is the caller's to fix.
+ */
+const START_ATTEMPTS_ON_PORT_CLASH = 3;
+
+/**
+ * Whether another start could help: the clash is not on a port the caller fixed. The ports we
+ * picked and the server's internal ones (its own `bind(0)` picks) change on every start.
+ */
+export function clashMayBeOnPickedPort(clash: { readonly port: number | null }, fixedPorts: ReadonlyArray<number>): boolean {
+  return clash.port === null || !fixedPorts.includes(clash.port);
+}
+
+/**
+ * For a start that failed because the server could not bind a port: that port (null when its log
+ * line does not name one). Null for any other failure.
+ */
+export function portClash(error: unknown): { readonly port: number | null } | null {
+  if (!(error instanceof DevServerStartError) || error.exit === null) return null;
+  // The log is appended across starts: only this start's part (from its `===` header) counts.
+  const lines = error.logTail.split('\n');
+  let header = lines.length - 1;
+  while (header > 0 && !lines[header]!.startsWith('=== ')) header--;
+  const line = lines.slice(header).find((candidate) => /address already in use/i.test(candidate));
+  if (line === undefined) return null;
+  const port = /:(\d{1,5}): bind: address already in use/i.exec(line)?.[1];
+  return { port: port === undefined ? null : Number(port) };
+}
+
+async function startOnPorts(opts: DevServerOptions, port: number, uiPort: number | null): Promise<DevServerHandle> {
   const startedAt = Date.now();
-  const port = await resolvePort(opts.port);
-  const uiPort = opts.uiPort === null ? null : await resolvePort(opts.uiPort);
   const address = `127.0.0.1:${port}`;
   const dbFile = path.resolve(opts.dbFile);
   const logFile = `${dbFile}.log`;

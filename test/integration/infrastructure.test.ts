@@ -1,4 +1,5 @@
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -8,6 +9,8 @@ import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/se
 import { Client } from 'pg';
 
 import { startEmbeddedPostgres } from '../../db/embedded-postgres';
+import { DevServerStartError, portClash, startDevServer } from '../../temporal/dev-server';
+import { getFreePort } from '../../temporal/free-port';
 import { SEARCH_ATTRIBUTE_DEFS, type SearchAttributeDefType } from '../../temporal/search-attribute-defs';
 
 function requiredEnv(name: string): string {
@@ -93,4 +96,48 @@ describe('startEmbeddedPostgres', () => {
       await second.stop();
     }
   }, 120_000);
+});
+
+describe('startDevServer', () => {
+  let root: string;
+
+  beforeAll(async () => {
+    root = await mkdtemp(path.join(os.tmpdir(), 'switchyard-dev-clash-'));
+  });
+
+  afterAll(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+
+  test('a UI port the caller fixed and somebody else holds fails the start once, naming the port', async () => {
+    const holder = createServer();
+    const held = await getFreePort();
+    await new Promise<void>((resolve) => holder.listen({ host: '127.0.0.1', port: held, exclusive: true }, resolve));
+    const dbFile = path.join(root, 'dev.db');
+    const lines: string[] = [];
+    try {
+      const start = startDevServer({
+        cliPath: requiredEnv('TEMPORAL_CLI_PATH'),
+        dbFile,
+        port: 0,
+        uiPort: held,
+        namespace: 'default',
+        searchAttributes: SEARCH_ATTRIBUTE_DEFS,
+        log: (line) => lines.push(line),
+      });
+      const error = await start.then(
+        () => new Error('the dev server started although its UI port was taken'),
+        (reason: unknown) => reason,
+      );
+      expect(error).toBeInstanceOf(DevServerStartError);
+      // The real server's log line is what the retry decision parses.
+      expect(portClash(error)).toEqual({ port: held });
+      // A fixed port is the caller's to fix: no second start.
+      const log = await readFile(`${dbFile}.log`, 'utf8');
+      expect(log.split('\n').filter((line) => line.startsWith('=== '))).toHaveLength(1);
+      expect(lines.filter((line) => line.includes('retrying'))).toEqual([]);
+    } finally {
+      await new Promise((resolve) => holder.close(resolve));
+    }
+  }, 60_000);
 });
