@@ -93,6 +93,7 @@ async function drive(client: Client, spec: FloorSpec): Promise<FloorResult> {
               ? {}
               : { typedSearchAttributes: GATEWAY_LIKE_SEARCH_ATTRIBUTES }),
             ...(variant === FloorVariant.GatewayShape ? { args: [{ payload: 'p'.repeat(spec.payloadBytes ?? 0), resultBytes: spec.resultBytes ?? 0 }] } : {}),
+            ...(variant === FloorVariant.GatewayShape && (spec.memoBytes ?? 0) > 0 ? { memo: { routePlan: 'm'.repeat(spec.memoBytes ?? 0) } } : {}),
           });
           await handle.result();
           return { ok: true, latencyMs: performance.now() - started };

@@ -58,6 +58,8 @@ export const floorSpecSchema = z.object({
   /** {@link FloorVariant.GatewayShape}: characters of the workflow input's payload and of the activity's result. */
   payloadBytes: z.number().int().min(0).optional(),
   resultBytes: z.number().int().min(0).optional(),
+  /** {@link FloorVariant.GatewayShape}: characters of a memo set at start, like the gateway's route-plan memo (none when 0 or absent). */
+  memoBytes: z.number().int().min(0).optional(),
 });
 /** Parameters of the floor run. */
 export type FloorSpec = z.infer<typeof floorSpecSchema>;
