@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { Context } from '@temporalio/activity';
 import type { CircuitBreakers } from '../circuit/circuit-breakers';
 import { CallOutcome, outcomeOfFailure } from '../circuit/outcome';
@@ -38,6 +39,9 @@ export function createHealthCheckActivities(deps: HealthCheckDeps) {
     async checkDeploymentHealth(): Promise<HealthCheckResult[]> {
       if (!deps.config.healthChecks.enabled) return [];
       const signal = Context.current().cancellationSignal;
+      // Every deployment's check listens on it at once: more than 10 deployments is normal, not
+      // the listener leak Node warns about past 10.
+      setMaxListeners(Infinity, signal);
       const targets = new Map<string, { route: ModelRoute; provider: string; upstreamModel: string }>();
       for (const route of deps.config.models.values()) {
         for (const d of route.deployments) if (!targets.has(d.id)) targets.set(d.id, { route, provider: d.provider, upstreamModel: d.upstreamModel });

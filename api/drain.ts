@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import net from 'node:net';
 import type { Server } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
@@ -38,6 +39,12 @@ export class HttpDrain implements DrainState {
   private readonly active = new Set<Response>();
   private readonly deadlineController = new AbortController();
   private idleWaiters: Array<() => void> = [];
+
+  constructor() {
+    // Every request in flight listens on the deadline (and stops listening when it ends), so
+    // thousands of listeners are normal here, not the leak Node warns about past 10.
+    setMaxListeners(Infinity, this.deadlineController.signal);
+  }
 
   get draining(): boolean {
     return this.state;

@@ -1,3 +1,4 @@
+import { getEventListeners, getMaxListeners } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -64,6 +65,21 @@ describe('HttpDrain', () => {
     const answer = await pending;
     expect(answer.status).toBe(503);
     expect(JSON.parse(answer.body)).toMatchObject({ error: { code: 'server_shutting_down', type: 'api_error' } });
+  });
+
+  it('takes a listener per request in flight on its deadline, unbounded (no leak warning past 10), and drops them', async () => {
+    const drain = new HttpDrain();
+    const waiting = Array.from({ length: 50 }, () => {
+      let resolve!: (value: number) => void;
+      const promise = new Promise<number>((r) => (resolve = r));
+      return { resolve, answer: beforeDeadline(promise, drain) };
+    });
+    expect(getEventListeners(drain.deadline, 'abort')).toHaveLength(50);
+    // No limit: Node's MaxListenersExceededWarning ("possible memory leak") stays quiet.
+    expect(getMaxListeners(drain.deadline)).toBe(Infinity);
+    waiting.forEach(({ resolve }, index) => resolve(index));
+    expect(await Promise.all(waiting.map(({ answer }) => answer))).toEqual(waiting.map((_, index) => index));
+    expect(getEventListeners(drain.deadline, 'abort')).toHaveLength(0);
   });
 
   it('resolves at once when nothing is in flight', async () => {
