@@ -162,13 +162,16 @@ describe('circuit breakers', () => {
     expect(res.status).toBe(200);
     expect(res.body).toContain('data: [DONE]');
     expect(steady.requests.filter((r) => r.model === 'm-stream').length).toBe(before + 1);
-    // The gauge is set after the write-through sync that follows the transition.
+    // The transition is counted by the write-through sync that follows it. The gauge may show the
+    // open state one sync earlier: a sync in flight when the second failure came re-applies that
+    // unsent failure to what it read back. So wait for both.
+    const transition = /switchyard_circuit_transitions_total\{deployment="dead\/m-stream",to="open",reason="failures"\} 1\n/;
     let metrics = '';
-    await waitFor('the circuit state gauge', async () => {
+    await waitFor('the open state and its transition in the metrics', async () => {
       metrics = await (await fetch(`${a.url}/metrics`)).text();
-      return metrics.includes('switchyard_circuit_state{deployment="dead/m-stream"} 2');
+      return metrics.includes('switchyard_circuit_state{deployment="dead/m-stream"} 2') && transition.test(metrics);
     });
-    expect(metrics).toMatch(/switchyard_circuit_transitions_total\{deployment="dead\/m-stream",to="open",reason="failures"\} 1/);
+    expect(metrics).toMatch(transition);
   });
 
   it('skips an open deployment to the fallback model, and answers 503 at once when every deployment is open', async () => {
