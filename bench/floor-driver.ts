@@ -92,8 +92,7 @@ async function drive(client: Client, spec: FloorSpec): Promise<FloorResult> {
             ...(variant === FloorVariant.OneActivity || variant === FloorVariant.Empty || variant === FloorVariant.LocalActivity
               ? {}
               : { typedSearchAttributes: GATEWAY_LIKE_SEARCH_ATTRIBUTES }),
-            ...(variant === FloorVariant.GatewayShape ? { args: [{ payload: 'p'.repeat(spec.payloadBytes ?? 0), resultBytes: spec.resultBytes ?? 0 }] } : {}),
-            ...(variant === FloorVariant.GatewayShape && (spec.memoBytes ?? 0) > 0 ? { memo: { routePlan: 'm'.repeat(spec.memoBytes ?? 0) } } : {}),
+            ...(variant === FloorVariant.GatewayShape ? gatewayShapeOptions(spec) : {}),
           });
           await handle.result();
           return { ok: true, latencyMs: performance.now() - started };
@@ -142,3 +141,12 @@ main().then(
     process.exit(1);
   },
 );
+
+/** {@link FloorVariant.GatewayShape}'s start options: its payload sizes and, when asked for, a route-plan-sized memo. */
+function gatewayShapeOptions(spec: FloorSpec): { args: [{ payload: string; resultBytes: number }]; memo?: Record<string, string> } {
+  const memoBytes = spec.memoBytes ?? 0;
+  return {
+    args: [{ payload: 'p'.repeat(spec.payloadBytes ?? 0), resultBytes: spec.resultBytes ?? 0 }],
+    ...(memoBytes > 0 ? { memo: { routePlan: 'm'.repeat(memoBytes) } } : {}),
+  };
+}

@@ -126,7 +126,10 @@ describe('startDevServer', () => {
         log: (line) => lines.push(line),
       });
       const error = await start.then(
-        () => new Error('the dev server started although its UI port was taken'),
+        async (dev) => {
+          await dev.stop();
+          return new Error('the dev server started although its UI port was taken');
+        },
         (reason: unknown) => reason,
       );
       expect(error).toBeInstanceOf(DevServerStartError);
