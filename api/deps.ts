@@ -14,6 +14,7 @@ import type { SecretBox } from '../secrets/secret-box';
 import type { ClientKeys } from './client-keys';
 import type { HttpDrain } from './drain';
 import type { BodyLoggingSettings } from './body-logging-settings';
+import type { EarlyAnswers } from './early-answers';
 
 /** What the HTTP layer is built from; created once by the entry point. */
 export interface ApiDeps {
@@ -46,4 +47,6 @@ export interface ApiDeps {
   readonly balancer?: OrderDeployments;
   /** Seals and opens secrets at rest under the master key; unset = no master key configured. */
   readonly secretBox?: SecretBox;
+  /** Results handed over by this process's interactive worker (early answers); unset = `result()` only. */
+  readonly answers?: EarlyAnswers;
 }

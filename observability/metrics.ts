@@ -77,6 +77,12 @@ export function createMetrics(registry = new Registry()) {
       buckets: LATENCY_BUCKETS,
       registers: [registry],
     }),
+    durableAnswers: new Counter({
+      name: 'switchyard_durable_answers_total',
+      help: "Durable requests answered, by how the answer arrived: early (handed over by this process's worker as the workflow completed) or result (read back from the server).",
+      labelNames: ['kind', 'via'] as const,
+      registers: [registry],
+    }),
     upstreamRetries: new Counter({
       name: 'switchyard_upstream_retries_total',
       help: 'Upstream calls that were retries of the same deployment (attempt 2 and later), by provider and model.',

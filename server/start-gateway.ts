@@ -33,6 +33,7 @@ import { ensureRequestBodyRetentionSchedule } from '../temporal/request-body-ret
 import { CredentialResolver } from '../secrets/credential-resolver';
 import { SecretBox } from '../secrets/secret-box';
 import { createInteractiveWorker } from '../worker/create-worker';
+import { EarlyAnswers } from '../api/early-answers';
 import { chooseWorkflowBundle } from '../worker/workflow-bundle';
 import { CircuitBreakers } from '../circuit/circuit-breakers';
 import { PgCircuitStore } from '../db/circuits';
@@ -91,6 +92,8 @@ export interface RunningGateway {
   readonly circuits: CircuitBreakers;
   /** This process's per-deployment in-flight counts and latencies. */
   readonly deploymentStats: DeploymentStats;
+  /** Durable requests waiting for their answers from this process's worker (api and worker roles together). */
+  readonly answers?: EarlyAnswers;
   /**
    * Graceful shutdown: stops accepting connections, lets in-flight requests and streams finish
    * for up to `shutdown.drain_seconds` (streams still running then end with an error event,
@@ -132,6 +135,8 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   const missing = providers.unconfigured();
   if (missing.length) opts.logger.warn({ providers: missing }, 'providers without an API key: their calls fail over to other deployments');
 
+  // API and worker in one process: request workflows started here hand their answers over in-process.
+  const answers = opts.roles.api && opts.roles.worker ? new EarlyAnswers() : undefined;
   let worker: Worker | undefined;
   let workerRun: Promise<void> | undefined;
   // One limiter per process, shared by the API and the batch worker (one Postgres sync loop).
@@ -163,6 +168,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       circuits,
       stats: deploymentStats,
       secretBox,
+      answers,
     });
     await ensureSchedules(client, opts);
     workerRun = worker.run().catch((err: unknown) => {
@@ -196,6 +202,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       deploymentStats,
       balancer: createDeploymentBalancer(deploymentStats),
       secretBox,
+      answers,
     });
     const host = opts.host ?? '127.0.0.1';
     server = await new Promise<Server>((resolve, reject) => {
@@ -217,6 +224,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     tracing,
     circuits,
     deploymentStats,
+    answers,
     async stop() {
       if (server) {
         const { finishedInTime } = await drain.drain(server, opts.config.shutdownDrainMs);

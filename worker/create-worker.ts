@@ -1,5 +1,6 @@
 import type { DataConverter } from '@temporalio/common';
-import { Runtime, Worker, type NativeConnection, type WorkerOptions, type WorkflowBundleOption } from '@temporalio/worker';
+import { Runtime, Worker, type InjectedSinks, type NativeConnection, type WorkerOptions, type WorkflowBundleOption } from '@temporalio/worker';
+import type { WorkflowInfo } from '@temporalio/workflow';
 import type { Pool } from 'pg';
 import { createBudgetAlertActivities } from '../activities/budget-alert-activities';
 import { createBudgetActivities } from '../activities/budget-activities';
@@ -16,8 +17,10 @@ import { adapterOutputCaps } from '../budget/output-caps';
 import { PriceCache } from '../prices/price-cache';
 import type { ProviderRegistry } from '../providers/registry';
 import type { GatewayMetrics } from '../observability/metrics';
+import type { EarlyAnswers } from '../api/early-answers';
 import type { SecretBox } from '../secrets/secret-box';
 import { TaskQueue } from '../temporal/task-queues';
+import type { AnswerSinks } from '../workflows/answer-sink';
 import { watchWorkflowThreads, withWorkflowThreadOptions } from './workflow-thread-watchdog';
 import { WORKFLOWS_PATH } from './workflows-path';
 
@@ -37,6 +40,7 @@ export { WORKFLOWS_PATH } from './workflows-path';
  *   `workflowBundle` must then include `TRACING_WORKFLOW_MODULES`.
  * @param circuits circuit breakers the provider activities obey and feed; with `config`, also the health checks' target.
  * @param stats this process's in-flight counts and latencies, fed by the provider activities.
+ * @param answers the API requests of this process waiting for their workflows' results (early answers).
  */
 export async function createInteractiveWorker(opts: {
   connection: NativeConnection;
@@ -54,6 +58,8 @@ export async function createInteractiveWorker(opts: {
   stats?: DeploymentStats;
   /** Seals scheduled rotations' new keys; without it scheduled rotations fail (and retry). */
   secretBox?: SecretBox;
+  /** The API requests of this process waiting for their workflows' answers; unset: none wait here. */
+  answers?: EarlyAnswers;
 }): Promise<Worker> {
   const charge = {
     pool: opts.pool,
@@ -88,8 +94,22 @@ export async function createInteractiveWorker(opts: {
       maxConcurrentWorkflowTaskExecutions: 100,
       shutdownGraceTime: '10 seconds',
       ...(opts.tracing && tracingOptions(opts.tracing, opts.workflowBundle !== undefined)),
+      sinks: { ...opts.tracing?.sinks, ...answerSinks(opts.answers) },
     }),
   );
+}
+
+/**
+ * The request workflows' `answers` sink (`workflows/answer-sink.ts`): the result goes to the API
+ * request of this process waiting for it. Every worker of the interactive queue registers it, so
+ * a workflow finishing in a worker without API requests (`npm run worker`) calls a no-op.
+ */
+function answerSinks(answers: EarlyAnswers | undefined): InjectedSinks<AnswerSinks> {
+  return {
+    answers: {
+      ready: { fn: (info: WorkflowInfo, result: unknown) => answers?.deliver(info.workflowId, result), callDuringReplay: false },
+    },
+  };
 }
 
 /** A prebuilt bundle already holds (or lacks) the workflow interceptors: the worker ignores the modules, with a warning. */

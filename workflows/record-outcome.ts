@@ -2,6 +2,7 @@ import { ApplicationFailure, isCancellation, upsertSearchAttributes } from '@tem
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import { FailureType, REQUEST_FATAL_FAILURE_TYPES } from '../errors/failure-types';
 import { RequestOutcome, SA, type RequestKind } from '../temporal/search-attributes';
+import { handAnswer } from './answer-sink';
 import type { BilledResult, ChatWorkflowInput } from './types';
 
 /** How far a request got through its plan: `runPlan` counts, the final upsert reads. */
@@ -55,6 +56,9 @@ export async function recordOutcome<T>(
     { key: SA.FallbackCount, value: result.fallbacks },
     { key: SA.CostUsd, value: Number(result.costUsd) },
   ]);
+  // The answer leaves with this task's completion: the API request waiting in this process (if
+  // any) answers with it instead of waiting for the completion's round trip.
+  handAnswer(result);
   return result;
 }
 
