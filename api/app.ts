@@ -39,6 +39,7 @@ import { embeddings } from './routes/embeddings';
 import { deleteFileRoute, fileContentRoute, getFileRoute, listFilesRoute, uploadFileRoute } from './routes/files';
 import { healthz, readyz } from './routes/health';
 import { listModels } from './routes/models';
+import { jsonBody } from './middleware/json-body';
 
 /** The Express application: request id, metrics, auth, routes, and one error mapper. */
 export function createApp(deps: ApiDeps): Express {
@@ -50,9 +51,7 @@ export function createApp(deps: ApiDeps): Express {
   app.use(requestLog(deps));
   app.use(httpMetrics(deps.metrics));
 
-  // Any content type is read as JSON: some clients omit the header; a body that is not JSON
-  // is then a clean 400, and one over the limit a 413.
-  const json = express.json({ limit: deps.config.maxBodyBytes, type: () => true, strict: false });
+  const json = jsonBody(deps.config.maxBodyBytes);
   const client = clientAuth(deps.keys);
   const admin = adminAuth(deps.adminToken);
   // After auth and body parsing: limits are per key and tenant, and tokens are counted from the body.

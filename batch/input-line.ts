@@ -3,6 +3,7 @@ import { HttpError } from '../api/http-error';
 import { chatRequestSchema, embeddingRequestSchema } from '../api/validation/chat-request-schema';
 import { validateBody } from '../api/validation/validate';
 import type { ChatRequest, EmbeddingRequest } from '../providers/types';
+import { MAX_JSON_DEPTH, jsonDepthExceeds } from '../api/validation/json-depth';
 
 /** The endpoints a batch line may call. */
 export const BatchEndpoint = { Chat: '/v1/chat/completions', Embeddings: '/v1/embeddings' } as const;
@@ -42,6 +43,7 @@ export function parseInputLine(text: string, config: Pick<GatewayConfig, 'models
     throw new InputLineError('the line is not valid JSON');
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new InputLineError('the line must be a JSON object');
+  if (jsonDepthExceeds(value)) throw new InputLineError(`the line is nested more than ${MAX_JSON_DEPTH} levels deep`);
   const line = value as Record<string, unknown>;
   const customId = line.custom_id;
   if (typeof customId !== 'string' || customId === '') throw new InputLineError("'custom_id' must be a non-empty string");

@@ -32,6 +32,34 @@ describe('bad input gets an OpenAI-style error, never a 500', () => {
     });
   });
 
+  it('a body nested thousands of levels deep → 400 invalid_json on every path, and no circuit opens', async () => {
+    const deep = (depth: number) => '{"a":'.repeat(depth) + '1' + '}'.repeat(depth);
+    const messages = [{ role: 'user', content: 'hi' }];
+    const body = (extra: object, nested: string) => JSON.stringify({ model: 'gpt-test', messages, ...extra }).replace(/}$/, `,"extra":${nested}}`);
+    for (const extra of [{}, { stream: true }]) {
+      // More than the stream path's five failures that would open the deployment's circuit.
+      for (let i = 0; i < 6; i++) {
+        expect(await call('/v1/chat/completions', { body: body(extra, deep(5_000)) })).toMatchObject({ status: 400, code: 'invalid_json' });
+      }
+    }
+    // Tool schemas too: they reach every provider.
+    const tools = [{ type: 'function', function: { name: 'f', parameters: JSON.parse(deep(150)) as object } }];
+    expect(await chat({ model: 'claude-test', messages, tools })).toMatchObject({ status: 400, code: 'invalid_json' });
+    expect(await call('/v1/embeddings', { body: `{"model":"embed-test","input":"x","extra":${deep(5_000)}}` })).toMatchObject({
+      status: 400,
+      code: 'invalid_json',
+    });
+    // A hundred levels are allowed, and the deployment still answers.
+    const ok = await gw.openai.chat.completions.create({ model: 'gpt-test', messages: [{ role: 'user', content: uniqueText('deep ok') }], stream: true });
+    for await (const chunk of ok) void chunk;
+    const shallow = await fetch(`${gw.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${gw.key}` },
+      body: body({}, deep(99)),
+    });
+    expect(shallow.status).toBe(200);
+  });
+
   it('a body that is not an object → 400', async () => {
     expect(await call('/v1/chat/completions', { body: '[1,2]' })).toMatchObject({ status: 400, code: 'invalid_request_body' });
     expect(await call('/v1/chat/completions', { body: '"text"' })).toMatchObject({ status: 400, code: 'invalid_request_body' });

@@ -34,6 +34,7 @@ describe('parseInputLine', () => {
   it.each([
     ['{"custom_id":', 'the line is not valid JSON'],
     ['[1]', 'the line must be a JSON object'],
+    [JSON.stringify(chat).replace(/}$/, `,"extra":${'['.repeat(5_000)}${']'.repeat(5_000)}}`), 'the line is nested more than 100 levels deep'],
     [{ ...chat, custom_id: '' }, "'custom_id' must be a non-empty string"],
     [{ ...chat, custom_id: 'x'.repeat(513) }, "'custom_id' is longer than 512 characters"],
     [{ ...chat, method: 'PUT' }, '\'method\' must be "POST"'],
