@@ -9,7 +9,7 @@ import { tokenUsageOf, type OpenAIUsageLike } from '../budget/usage-tokens';
 import type { RetrySettings } from '../config/gateway-config';
 import type { GatewayMetrics } from '../observability/metrics';
 import type { CircuitBreakers } from '../circuit/circuit-breakers';
-import { CallOutcome, outcomeOfFailure } from '../circuit/outcome';
+import { CallOutcome, outcomeOfFailureBefore } from '../circuit/outcome';
 import { deploymentId } from '../config/route-plan';
 import type { DeploymentStats } from '../routing/deployment-stats';
 import type { CallContext } from '../providers/types';
@@ -177,7 +177,7 @@ async function withProvider<R, T>(
   } catch (err) {
     const failure = toFailure(err, provider, jitteredBackoffMs(input.retry, Context.current().info.attempt));
     deps.metrics?.upstreamAttempts.inc({ provider, model, outcome: failure.type ?? 'unknown' });
-    if (!signal.aborted && deps.circuits) outcome = outcomeOfFailure(failure.type ?? undefined, deps.circuits.settingsFor(id));
+    if (!signal.aborted && deps.circuits) outcome = outcomeOfFailureBefore(failure.type ?? undefined, deps.circuits.settingsFor(id), input.deadlineAt);
     throw failure;
   } finally {
     clearInterval(heartbeats);

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Request, Response } from 'express';
 import type { RouteAttempt } from '../config/route-plan';
-import { CallOutcome, outcomeOfFailure } from '../circuit/outcome';
+import { CallOutcome, outcomeOfFailureBefore } from '../circuit/outcome';
 import { deploymentId } from '../config/route-plan';
 import { FailureType, REQUEST_FATAL_FAILURE_TYPES } from '../errors/failure-types';
 import { UpstreamError } from '../errors/upstream-error';
@@ -123,7 +123,7 @@ async function serveStream(
         break;
       }
       lastError = asUpstreamError(err, attempt.provider);
-      deps.circuits?.release(id, permit, outcomeOfFailure(lastError.failureType, deps.circuits.settingsFor(id)));
+      deps.circuits?.release(id, permit, outcomeOfFailureBefore(lastError.failureType, deps.circuits.settingsFor(id), opts.deadlineAt));
       deps.metrics.upstreamAttempts.inc({ provider: attempt.provider, model: attempt.model, outcome: lastError.failureType });
       if (leftMs !== undefined && lastError.failureType === FailureType.ProviderTimeout && Date.now() >= opts.deadlineAt!) {
         lastError = new UpstreamError('the request did not stream within its x-switchyard-timeout-ms deadline', { failureType: FailureType.RequestTimeout });

@@ -24,3 +24,27 @@ export function outcomeOfFailure(failureType: string | undefined, settings: Circ
       return CallOutcome.Neutral;
   }
 }
+
+/**
+ * Timer slack when deciding whether a timeout was the client's deadline: a timer set for the time
+ * left can fire a millisecond before `Date.now()` reaches the deadline.
+ */
+const DEADLINE_SLACK_MS = 5;
+
+/**
+ * The outcome of a failed call made under the client's deadline (`x-switchyard-timeout-ms`): a
+ * timeout that fired because that deadline came is the client's choice, not the deployment's
+ * trouble, and is neutral (else one client with a short deadline could open a circuit every
+ * tenant shares); anything else as {@link outcomeOfFailure}.
+ *
+ * @param deadlineAt the client's deadline (epoch ms), if it set one.
+ */
+export function outcomeOfFailureBefore(
+  failureType: string | undefined,
+  settings: CircuitSettings,
+  deadlineAt: number | undefined,
+  now: number = Date.now(),
+): CallOutcome {
+  if (failureType === FailureType.ProviderTimeout && deadlineAt !== undefined && now >= deadlineAt - DEADLINE_SLACK_MS) return CallOutcome.Neutral;
+  return outcomeOfFailure(failureType, settings);
+}

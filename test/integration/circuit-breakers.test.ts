@@ -69,6 +69,7 @@ describe('circuit breakers', () => {
         'cb-all': { deployments: [{ provider: 'dead', model: 'm-all' }] },
         'cb-admin': { deployments: [{ provider: 'steady', model: 'm-admin' }] },
         'cb-neutral': { deployments: [{ provider: 'steady', model: 'm-neutral' }] },
+        'cb-deadline': { deployments: [{ provider: 'steady', model: 'm-deadline' }] },
         'hc-dead': { deployments: [{ provider: 'dead', model: 'm-hc', circuit_breaker: { min_failures: 1 } }] },
         'hc-live': { deployments: [{ provider: 'steady', model: 'm-hc-live' }] },
       },
@@ -88,10 +89,10 @@ describe('circuit breakers', () => {
     await Promise.all([steady?.close(), flaky?.close()]);
   });
 
-  const chat = async (gw: TestGateway, model: string, opts: { stream?: boolean; text?: string } = {}): Promise<Answer> => {
+  const chat = async (gw: TestGateway, model: string, opts: { stream?: boolean; text?: string; headers?: Record<string, string> } = {}): Promise<Answer> => {
     const res = await fetch(`${gw.url}/v1/chat/completions`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${gw.key}`, 'content-type': 'application/json' },
+      headers: { authorization: `Bearer ${gw.key}`, 'content-type': 'application/json', ...opts.headers },
       body: JSON.stringify({ model, messages: [{ role: 'user', content: opts.text ?? uniqueText('circuit') }], stream: opts.stream === true }),
     });
     return { status: res.status, headers: res.headers, body: await res.text() };
@@ -204,6 +205,22 @@ describe('circuit breakers', () => {
     for (let i = 0; i < 4; i++) expect((await chat(a, 'cb-neutral', { text: uniqueText('bad', '#fault=400') })).status).toBe(400);
     await a.gateway.circuits.sync();
     expect(await circuitOf('steady/m-neutral')).toMatchObject({ state: 'closed', failures: 0 });
+  });
+
+  it("never counts the client's own deadline against a deployment, on either path", async () => {
+    const headers = { 'x-switchyard-timeout-ms': '100' };
+    for (const stream of [false, true]) {
+      for (let i = 0; i < 3; i++) {
+        const answer = await chat(a, 'cb-deadline', { stream, headers, text: uniqueText('slow', '#delay=1000') });
+        expect({ stream, status: answer.status, code: (JSON.parse(answer.body) as { error: { code: string } }).error.code }).toEqual({
+          stream,
+          status: 504,
+          code: 'request_timeout',
+        });
+      }
+    }
+    await a.gateway.circuits.sync();
+    expect(await circuitOf('steady/m-deadline')).toMatchObject({ state: 'closed', failures: 0 });
   });
 
   it('admin: force open (everywhere within the sync interval) and reset, audit-logged', async () => {

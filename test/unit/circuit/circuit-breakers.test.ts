@@ -1,5 +1,5 @@
 import { CircuitBreakers } from '../../../circuit/circuit-breakers';
-import { CallOutcome, outcomeOfFailure } from '../../../circuit/outcome';
+import { CallOutcome, outcomeOfFailure, outcomeOfFailureBefore } from '../../../circuit/outcome';
 import { DEFAULT_CIRCUIT_SETTINGS, type CircuitSettings } from '../../../circuit/settings';
 import { applyOutcomes, closedRecord, effectiveState } from '../../../circuit/state-machine';
 import { MemoryCircuitStore } from '../../../circuit/store';
@@ -60,6 +60,16 @@ describe('circuit state machine', () => {
     for (const t of ['ProviderBadRequest', 'ProviderContextLength', 'BudgetExceeded', 'PriceUnknown', 'InvalidRequest', 'ProviderAuth', undefined]) {
       expect(outcomeOfFailure(t, SETTINGS)).toBe(CallOutcome.Neutral);
     }
+  });
+
+  it("counts a timeout as neutral when the client's deadline had come, and as a failure before it", () => {
+    const deadlineAt = 1_000_000;
+    expect(outcomeOfFailureBefore('ProviderTimeout', SETTINGS, deadlineAt, deadlineAt)).toBe(CallOutcome.Neutral);
+    expect(outcomeOfFailureBefore('ProviderTimeout', SETTINGS, deadlineAt, deadlineAt - 2)).toBe(CallOutcome.Neutral);
+    expect(outcomeOfFailureBefore('ProviderTimeout', SETTINGS, deadlineAt, deadlineAt - 500)).toBe(CallOutcome.Failure);
+    expect(outcomeOfFailureBefore('ProviderTimeout', SETTINGS, undefined, deadlineAt)).toBe(CallOutcome.Failure);
+    // Only the timeout is the deadline's doing: an upstream 5xx after it still counts.
+    expect(outcomeOfFailureBefore('ProviderServerError', SETTINGS, deadlineAt, deadlineAt + 10)).toBe(CallOutcome.Failure);
   });
 });
 
