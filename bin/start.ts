@@ -12,6 +12,7 @@ import { tracingSettingsFromEnv } from '../observability/tracing';
 import { installTemporalRuntime } from '../observability/temporal-metrics';
 import { startGateway } from '../server/start-gateway';
 import { PROJECT_ROOT, loadSettings, masterKeyFrom, onShutdown, requireAdminToken, requireHistoryKeyring, say } from './common';
+import { codecOriginsWithUi } from '../api/middleware/codec-cors';
 
 async function main(): Promise<void> {
   const { env, config, logger } = loadSettings();
@@ -57,7 +58,8 @@ async function main(): Promise<void> {
       keyCacheTtlMs: env.SWITCHYARD_KEY_CACHE_TTL_MS,
       pricesFile: env.SWITCHYARD_PRICES_FILE,
       historyKeyring: history.keyring,
-      codecCorsOrigins: env.SWITCHYARD_CODEC_CORS_ORIGINS,
+      // The UI this command started may sit on another port than 8233 (TEMPORAL_UI_PORT).
+      codecCorsOrigins: env.SWITCHYARD_CODEC_CORS_ORIGINS ?? codecOriginsWithUi(infra.temporalUiUrl),
       masterKey,
       logger,
       tracing: tracingSettingsFromEnv(env),

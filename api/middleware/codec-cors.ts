@@ -4,6 +4,19 @@ import { HttpError } from '../http-error';
 /** Where the Temporal UI runs by default (`temporal server start-dev`, UI port 8233). */
 export const DEFAULT_CODEC_CORS_ORIGINS: ReadonlyArray<string> = Object.freeze(['http://localhost:8233', 'http://127.0.0.1:8233']);
 
+/**
+ * The default origins plus those of the Temporal UI that `npm start` runs itself (on
+ * `TEMPORAL_UI_PORT`, which may not be 8233), as `localhost` and `127.0.0.1`.
+ *
+ * @param uiUrl the embedded UI's URL (`http://127.0.0.1:<port>`); null when there is none.
+ */
+export function codecOriginsWithUi(uiUrl: string | null): ReadonlyArray<string> {
+  if (uiUrl === null) return DEFAULT_CODEC_CORS_ORIGINS;
+  const { protocol, port } = new URL(uiUrl);
+  const local = ['localhost', '127.0.0.1'].map((host) => `${protocol}//${host}${port ? `:${port}` : ''}`);
+  return [...new Set([...DEFAULT_CODEC_CORS_ORIGINS, ...local])];
+}
+
 /** Headers the Temporal UI sends to a codec server (`X-Namespace`, JSON, and a bearer token when configured). */
 const ALLOWED_HEADERS = 'authorization, content-type, x-namespace';
 
