@@ -34,6 +34,7 @@ import { CredentialResolver } from '../secrets/credential-resolver';
 import { SecretBox } from '../secrets/secret-box';
 import { createInteractiveWorker } from '../worker/create-worker';
 import { EarlyAnswers } from '../api/early-answers';
+import { answerParserErrors } from '../api/client-error';
 import { chooseWorkflowBundle } from '../worker/workflow-bundle';
 import { CircuitBreakers } from '../circuit/circuit-breakers';
 import { PgCircuitStore } from '../db/circuits';
@@ -210,6 +211,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     });
     server.keepAliveTimeout = 65_000;
     server.headersTimeout = 66_000;
+    answerParserErrors(server);
     tracing?.instrumentServer(server);
     url = `http://${host}:${(server.address() as AddressInfo).port}`;
   }

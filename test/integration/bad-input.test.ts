@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { startTestGateway, uniqueText, type TestGateway } from '../support/test-gateway';
 
 interface ErrorBody {
@@ -58,6 +59,30 @@ describe('bad input gets an OpenAI-style error, never a 500', () => {
       body: body({}, deep(99)),
     });
     expect(shallow.status).toBe(200);
+  });
+
+  it("what Node's HTTP parser refuses gets the OpenAI error shape too, and the connection closes", async () => {
+    const { port } = new URL(gw.url);
+    const raw = (request: string) =>
+      new Promise<{ status: number; body: ErrorBody }>((resolve, reject) => {
+        const socket = net.connect(Number(port), '127.0.0.1', () => socket.write(request));
+        let data = '';
+        socket.setEncoding('utf8');
+        socket.on('data', (chunk: string) => (data += chunk));
+        socket.on('error', reject);
+        socket.on('close', () => {
+          const [head = '', body = ''] = data.split('\r\n\r\n');
+          resolve({ status: Number(head.split(' ')[1]), body: JSON.parse(body) as ErrorBody });
+        });
+        socket.setTimeout(5_000, () => socket.destroy(new Error('no answer')));
+      });
+    const huge = await raw(`POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${'k'.repeat(100_000)}\r\n\r\n`);
+    expect(huge).toEqual({
+      status: 431,
+      body: { error: { message: expect.any(String) as unknown, type: 'invalid_request_error', param: null, code: 'headers_too_large' } },
+    });
+    const chunked = await raw('POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nZZ\r\nhello\r\n0\r\n\r\n');
+    expect(chunked).toMatchObject({ status: 400, body: { error: { type: 'invalid_request_error', code: 'invalid_http_request' } } });
   });
 
   it('a body that is not an object → 400', async () => {
