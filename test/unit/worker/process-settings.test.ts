@@ -11,7 +11,8 @@ describe('worker process settings', () => {
   it('npm run worker starts node with the flags and the environment defaults', () => {
     const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
     const defaults = Object.entries(WORKER_ENV_DEFAULTS).map(([name, value]) => `${name}=\${${name}:-${value}}`);
-    expect(pkg.scripts.worker).toBe(`npm run build --silent && ${[...defaults, 'node', ...WORKER_NODE_FLAGS, 'dist/bin/worker.js'].join(' ')}`);
+    // `exec`: the shell npm runs the script in is replaced by node, so signals sent to npm reach it.
+    expect(pkg.scripts.worker).toBe(`npm run build --silent && ${[...defaults, 'exec', 'node', ...WORKER_NODE_FLAGS, 'dist/bin/worker.js'].join(' ')}`);
   });
 
   it('the compose worker service sets the same flags and environment', () => {
