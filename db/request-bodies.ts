@@ -1,5 +1,6 @@
 import type { Pool } from 'pg';
 import type { Queryable } from './queryable';
+import { storableJson, storableText } from './storable-json';
 
 /** A tenant's body-logging setting. */
 export interface BodyLoggingSetting {
@@ -57,7 +58,9 @@ export async function putBodyLogging(db: Queryable, input: { tenantId: string; e
 
 /**
  * Stores one request's bodies; `expires_at` = now + the retention in force at write time.
- * Idempotent per request id (a repeat write is ignored).
+ * Idempotent per request id (a repeat write is ignored). A NUL or unpaired surrogate in either
+ * body is stored as its escape text (`storableText`): Postgres refuses those characters, and a
+ * logged copy with them escaped beats no copy at all.
  */
 export async function insertLoggedBody(pool: Pool, input: Omit<LoggedBody, 'createdAt' | 'expiresAt'> & { readonly retentionDays: number }): Promise<void> {
   await pool.query(
@@ -71,8 +74,8 @@ export async function insertLoggedBody(pool: Pool, input: Omit<LoggedBody, 'crea
       input.route,
       input.model,
       input.status,
-      input.requestBody === undefined ? null : JSON.stringify(input.requestBody),
-      input.responseBody,
+      input.requestBody === undefined ? null : JSON.stringify(storableJson(input.requestBody)),
+      input.responseBody === null ? null : storableText(input.responseBody),
       input.truncated,
       input.retentionDays,
     ],

@@ -1,6 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import { ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
 import { UpstreamError } from '../../errors/upstream-error';
+import { databaseValueErrorToHttp } from '../database-value-error';
 import { upstreamErrorToHttp, workflowFailureToHttp } from '../failure-to-http';
 import { HttpError } from '../http-error';
 import type { Logger } from '../../observability/logger';
@@ -17,6 +18,8 @@ export function toHttpError(err: unknown): HttpError {
   if (err instanceof HttpError) return err;
   if (err instanceof UpstreamError) return upstreamErrorToHttp(err);
   if (err instanceof WorkflowFailedError) return workflowFailureToHttp(err);
+  const badValue = databaseValueErrorToHttp(err);
+  if (badValue) return badValue;
   const bp = err as BodyParserError;
   switch (bp?.type) {
     case 'entity.too.large':

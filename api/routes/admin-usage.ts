@@ -2,11 +2,15 @@ import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { aggregateUsage, groupColumns, usageRecordBatches, UsageDimension, type UsageFilter, type UsageGroup, type UsageRow } from '../../db/usage-report';
 import type { ApiDeps } from '../deps';
+import { isStorableDate, STORABLE_DATE_MESSAGE } from '../validation/policy-fields';
 import { validateBody } from '../validation/validate';
 
 const id = z.string().min(1).max(200);
 /** An ISO 8601 timestamp with offset (`2025-01-31T00:00:00Z`) or a UTC date (`2025-01-31`). */
-const instant = z.union([z.iso.datetime({ offset: true }), z.iso.date()]).transform((value) => new Date(value));
+const instant = z
+  .union([z.iso.datetime({ offset: true }), z.iso.date()])
+  .transform((value) => new Date(value))
+  .refine(isStorableDate, STORABLE_DATE_MESSAGE);
 const dimensions: readonly UsageDimension[] = Object.values(UsageDimension);
 
 const usageQuerySchema = z

@@ -44,10 +44,27 @@ export function policyBody(p: PolicyRules) {
   };
 }
 
-/** A timestamp given as an ISO 8601 string or Unix seconds. */
+/** Years 1 to 9999: what a 4-digit ISO 8601 year names, and well inside Postgres' timestamptz range. */
+const EARLIEST_TIMESTAMP_MS = Date.parse('0001-01-01T00:00:00Z');
+const LATEST_TIMESTAMP_MS = Date.parse('9999-12-31T23:59:59.999Z');
+
+/**
+ * Whether `d` is a real date between years 1 and 9999. Unix seconds past ±8.64e12 make an
+ * Invalid Date, which would reach Postgres as `0NaN-NaN-…` text (a 500, not a 400).
+ */
+export function isStorableDate(d: Date): boolean {
+  const ms = d.getTime();
+  return ms >= EARLIEST_TIMESTAMP_MS && ms <= LATEST_TIMESTAMP_MS;
+}
+
+/** Why `isStorableDate` refused a timestamp, as a validation message completes it. */
+export const STORABLE_DATE_MESSAGE = 'must be a time between the years 1 and 9999';
+
+/** A timestamp given as an ISO 8601 string or Unix seconds, refused when out of range. */
 export const timestampInput = z
   .union([z.iso.datetime({ offset: true }), z.number().int().nonnegative()])
-  .transform((v) => (typeof v === 'number' ? new Date(v * 1000) : new Date(v)));
+  .transform((v) => (typeof v === 'number' ? new Date(v * 1000) : new Date(v)))
+  .refine(isStorableDate, STORABLE_DATE_MESSAGE);
 
 /** Unix seconds, OpenAI's timestamp unit. */
 export function unixSeconds(d: Date): number;
