@@ -1,5 +1,5 @@
 import { createInterface } from 'node:readline';
-import type { Readable } from 'node:stream';
+import { finished, type Readable } from 'node:stream';
 import busboy from 'busboy';
 import type { Request } from 'express';
 import type { Pool } from 'pg';
@@ -25,7 +25,9 @@ export interface Uploader {
  *
  * Failure modes: a bad line stops the upload at once with 400 naming its line number (the
  * rest of the request body is read and discarded, and what was stored is deleted); a file over
- * `maxFileBytes` is 413; a missing `file` part or a `purpose` other than `batch` is 400.
+ * `maxFileBytes` is 413; a missing `file` part or a `purpose` other than `batch` is 400; a
+ * truncated body is 400 `invalid_multipart`; a client that goes away mid-body gets nothing, and
+ * what was stored is deleted as for any failed upload.
  */
 export async function receiveUpload(req: Request, deps: { pool: Pool; config: GatewayConfig }, who: Uploader): Promise<FileRecord> {
   const contentType = req.headers['content-type'] ?? '';
@@ -36,7 +38,7 @@ export async function receiveUpload(req: Request, deps: { pool: Pool; config: Ga
   try {
     parser = busboy({ headers: req.headers, limits: { files: 1, fields: 10, fileSize: deps.config.maxFileBytes } });
   } catch (err) {
-    throw new HttpError(400, `Malformed multipart request: ${err instanceof Error ? err.message : String(err)}.`, { code: 'invalid_multipart' });
+    throw malformedMultipart(err);
   }
   const fields = new Map<string, string>();
   let stored: Promise<StoredLines> | undefined;
@@ -49,11 +51,18 @@ export async function receiveUpload(req: Request, deps: { pool: Pool; config: Ga
   const closed = new Promise<void>((resolve, reject) => {
     parser.on('field', (name, value) => fields.set(name, value));
     parser.on('file', (name, stream, info) => {
+      // busboy destroys a part that a truncated body cuts off with the error it also reports on
+      // the parser, which answers the request. Unlistened, the part's 'error' (possibly emitted
+      // while storeLines awaits the database, or after it gave up) would end the process.
+      stream.on('error', () => undefined);
       if (name !== 'file' || stored) {
         stream.resume();
         return;
       }
-      stored = storeLines(stream, { ...deps, fileId, who, filename: info.filename || 'upload.jsonl' });
+      stored = storeLines(stream, { ...deps, fileId, who, filename: info.filename || 'upload.jsonl' }).catch((err: unknown) => {
+        // The part's own error is the parser's: a bad request, not a fault of the gateway.
+        throw stream.errored && err === stream.errored ? malformedMultipart(err) : err;
+      });
       // A failed upload stops reading its part; the rest of the body is discarded below.
       stored.catch((err: unknown) => {
         stream.resume();
@@ -61,7 +70,16 @@ export async function receiveUpload(req: Request, deps: { pool: Pool; config: Ga
       });
     });
     parser.on('close', resolve);
-    parser.on('error', (err: Error) => reject(new HttpError(400, `Malformed multipart request: ${err.message}.`, { code: 'invalid_multipart' })));
+    parser.on('error', (err: Error) => reject(malformedMultipart(err)));
+    // A client that goes away mid-body ends neither the request nor the parser: the upload would
+    // wait forever, its row 'uploading' and its lines stored. Cutting the parser off fails the
+    // part, so the upload is removed below like any failed one. A body that arrived whole is
+    // never cut off, whenever the connection closes.
+    finished(req, (err) => {
+      if (!err) return;
+      reject(new HttpError(400, 'The request was aborted by the client.', { code: 'request_aborted' }));
+      parser.destroy(err);
+    });
   });
   req.pipe(parser);
   try {
@@ -101,6 +119,8 @@ async function storeLines(
   const tooLarge = (): HttpError =>
     new HttpError(413, `File too large: the limit is ${opts.config.maxFileBytes} bytes.`, { param: 'file', code: 'file_too_large' });
   await beginUpload(opts.pool, { id: opts.fileId, tenantId: opts.who.tenantId, keyId: opts.who.keyId, filename: opts.filename.slice(0, 255) });
+  // Cut off while the row was written: readline would wait forever for a destroyed part's end.
+  if (stream.errored) throw stream.errored;
   const seen = new Map<string, number>();
   let chunk: InputLine[] = [];
   let lineNo = 0;
@@ -112,6 +132,10 @@ async function storeLines(
     bytes += data.length;
   });
   const lines = createInterface({ input: stream, crlfDelay: Infinity });
+  // readline re-emits the part's errors on itself, also once the loop below has stopped reading
+  // (a bad line, then the client goes away before the 400 is sent); unlistened, that would end
+  // the process. The loop still sees errors that arrive while it reads.
+  lines.on('error', () => undefined);
   for await (const text of lines) {
     lineNo++;
     if (limited) throw tooLarge();
@@ -137,6 +161,10 @@ async function storeLines(
   await insertLines(opts.pool, opts.fileId, chunk);
   if (count === 0) throw new HttpError(400, 'The file contains no requests.', { param: 'file', code: 'invalid_file' });
   return { count, bytes };
+}
+
+function malformedMultipart(err: unknown): HttpError {
+  return new HttpError(400, `Malformed multipart request: ${err instanceof Error ? err.message : String(err)}.`, { code: 'invalid_multipart' });
 }
 
 function badLine(lineNo: number, reason: string): HttpError {
