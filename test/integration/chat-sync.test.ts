@@ -1,5 +1,6 @@
 import { SA } from '../../temporal/search-attributes';
 import { startTestGateway, uniqueText, type TestGateway } from '../support/test-gateway';
+import { closedWorkflow } from '../support/closed-workflow';
 
 const weatherTool = {
   type: 'function' as const,
@@ -120,7 +121,7 @@ describe('durable chat completions through the official openai client', () => {
       .create({ model: 'gpt-test', messages: [{ role: 'user', content: uniqueText('visible in temporal') }] })
       .withResponse();
     const requestId = response.headers.get('x-request-id')!;
-    const description = await gw.gateway.client.workflow.getHandle(`chat-${requestId}`).describe();
+    const description = await (await closedWorkflow(gw.gateway.client, `chat-${requestId}`)).describe();
     expect(description.status.name).toBe('COMPLETED');
     expect(description.type).toBe('chatCompletionWorkflow');
     expect(description.typedSearchAttributes.get(SA.Model)).toBe('gpt-test');

@@ -18,6 +18,7 @@ import { expectLedgerBalanced, newAccount, type TestAccount } from '../support/a
 import { testConfigFor, uniqueText, workflowBundle } from '../support/test-gateway';
 import { localActivityMarkers } from '../support/local-activity-markers';
 import type { AttemptMechanism } from '../../config/gateway-config';
+import { closedWorkflow } from '../support/closed-workflow';
 
 const TEMPORAL = () => ({ address: process.env.TEMPORAL_ADDRESS!, namespace: process.env.TEMPORAL_NAMESPACE ?? 'default' });
 
@@ -212,7 +213,7 @@ describe('crash recovery of the money path', () => {
       const { rows } = await pool.query<{ cost_usd: string }>('SELECT cost_usd FROM usage_records WHERE request_id = $1', [requestId]);
       expect(rows).toHaveLength(1);
       expect(Number(rows[0]!.cost_usd)).toBe(Number(res.headers.get('x-switchyard-cost-usd')));
-      const { events } = await api.client.workflow.getHandle(`chat-${requestId}`).fetchHistory();
+      const { events } = await (await closedWorkflow(api.client, `chat-${requestId}`)).fetchHistory();
       expect(localActivityMarkers(events ?? []).map((m) => m.activityType)).toEqual(['callChatAndSettle', 'settleBudget']);
     } finally {
       await connection.close().catch(() => undefined);

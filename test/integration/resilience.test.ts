@@ -1,5 +1,6 @@
 import { localActivityMarkers } from '../support/local-activity-markers';
 import { startTestGateway, uniqueText, type TestGateway } from '../support/test-gateway';
+import { closedWorkflow } from '../support/closed-workflow';
 
 /** Status and OpenAI error fields of a failed call made with the official client. */
 async function failure(promise: Promise<unknown>): Promise<{ status: number; code: string | null; type: string; message: string; headers: Headers }> {
@@ -106,7 +107,7 @@ describe('retries, fallback and upstream errors on the durable path', () => {
   it('records the attempt count of the deployment in the workflow history (local attempts: the marker)', async () => {
     const text = uniqueText('history', '#fault=500x2');
     const { response } = await gw.openai.chat.completions.create({ model: 'gpt-test', messages: [{ role: 'user', content: text }] }).withResponse();
-    const handle = gw.gateway.client.workflow.getHandle(`chat-${response.headers.get('x-request-id')}`);
+    const handle = await closedWorkflow(gw.gateway.client, `chat-${response.headers.get('x-request-id')}`);
     const history = await handle.fetchHistory();
     expect(localActivityMarkers(history.events ?? [])).toEqual([{ activityType: 'callChatAndSettle', attempt: 3, failed: false }]);
     // Regular attempts (`durable.attempts: activity`) show the last failure too: temporal-visibility.test.ts.

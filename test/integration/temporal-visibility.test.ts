@@ -7,6 +7,7 @@ import { TaskQueue } from '../../temporal/task-queues';
 import { expectLedgerBalanced, newAccount } from '../support/accounts';
 import { localActivityMarkers } from '../support/local-activity-markers';
 import { startTestGateway, uniqueText, type TestGateway } from '../support/test-gateway';
+import { closedWorkflow } from '../support/closed-workflow';
 
 const EventType = temporal.api.enums.v1.EventType;
 
@@ -32,7 +33,7 @@ describe('request workflows in Temporal visibility', () => {
   }
 
   async function described(workflowId: string) {
-    return gw.gateway.client.workflow.getHandle(workflowId).describe();
+    return (await closedWorkflow(gw.gateway.client, workflowId)).describe();
   }
 
   it('records outcome, provider, fallback count and cost in the workflow task that completes the workflow', async () => {
@@ -57,7 +58,7 @@ describe('request workflows in Temporal visibility', () => {
     // The shape of a workflow with one local activity: a single workflow task runs the attempt
     // (the API took the hold, the attempt settled itself), records its marker, upserts and
     // completes. The upsert adds no task.
-    const { events } = await gw.gateway.client.workflow.getHandle(workflowId).fetchHistory();
+    const { events } = await (await closedWorkflow(gw.gateway.client, workflowId)).fetchHistory();
     const types = (events ?? []).map((e) => e.eventType);
     expect(types).toEqual([
       EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED,
@@ -79,7 +80,7 @@ describe('request workflows in Temporal visibility', () => {
     const { response } = await gw.openai.chat.completions.create({ model: 'gpt-test', messages: [{ role: 'user', content: text }] }).withResponse();
     expect(response.status).toBe(200);
     expect(gw.fake.countFor(text)).toBe(1);
-    const { events } = await gw.gateway.client.workflow.getHandle(`chat-${response.headers.get('x-request-id')}`).fetchHistory();
+    const { events } = await (await closedWorkflow(gw.gateway.client, `chat-${response.headers.get('x-request-id')}`)).fetchHistory();
     const types = (events ?? []).map((e) => e.eventType);
     expect(types).not.toContain(EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT);
     expect(
@@ -118,7 +119,7 @@ describe('request workflows in Temporal visibility', () => {
     expect(down.typedSearchAttributes.get(SA.FallbackCount)).toBe(1);
 
     // The failing workflow task is also the one that upserts: no task after the upsert.
-    const { events } = await gw.gateway.client.workflow.getHandle(bad.workflowId).fetchHistory();
+    const { events } = await (await closedWorkflow(gw.gateway.client, bad.workflowId)).fetchHistory();
     const types = (events ?? []).map((e) => e.eventType);
     expect(types.slice(-2)).toEqual([EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED]);
   });
@@ -183,7 +184,7 @@ describe('request workflows with regular attempts', () => {
     expect(data.choices[0]!.message.content).toContain('Hello from fake');
     expect(regular.fake.countFor(text)).toBe(3);
     const workflowId = `chat-${response.headers.get('x-request-id')}`;
-    const { events } = await regular.gateway.client.workflow.getHandle(workflowId).fetchHistory();
+    const { events } = await (await closedWorkflow(regular.gateway.client, workflowId)).fetchHistory();
     // Two workflow tasks around one activity; its started event carries the attempt and the last failure.
     expect((events ?? []).map((e) => e.eventType)).toEqual([
       EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED,

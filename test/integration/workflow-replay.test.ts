@@ -6,6 +6,7 @@ import { Worker } from '@temporalio/worker';
 import { historyDataConverter } from '../../temporal/data-converter';
 import { TEST_HISTORY_KEYRING } from '../support/history-keys';
 import { startTestGateway, uniqueText, workflowBundle, type TestGateway } from '../support/test-gateway';
+import { closedWorkflow } from '../support/closed-workflow';
 
 const HISTORIES_DIR = path.join(__dirname, '..', 'histories');
 /**
@@ -49,7 +50,7 @@ describe('workflow determinism', () => {
     const embedding = await gw.openai.embeddings.create({ model: 'embed-test', input: uniqueText('replay embed') }).withResponse();
     ids.push({ workflowId: `embeddings-${embedding.response.headers.get('x-request-id')}`, golden: 'local-attempts-embeddings-success' });
     const histories = await Promise.all(
-      ids.map(async ({ workflowId }) => ({ workflowId, history: await gw.gateway.client.workflow.getHandle(workflowId).fetchHistory() })),
+      ids.map(async ({ workflowId }) => ({ workflowId, history: await (await closedWorkflow(gw.gateway.client, workflowId)).fetchHistory() })),
     );
     let replayed = 0;
     for await (const result of Worker.runReplayHistories({ workflowBundle: await workflowBundle(), dataConverter }, histories)) {
