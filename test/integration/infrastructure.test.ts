@@ -11,6 +11,7 @@ import { Client } from 'pg';
 import { startEmbeddedPostgres } from '../../db/embedded-postgres';
 import { DevServerStartError, portClash, startDevServer } from '../../temporal/dev-server';
 import { getFreePort } from '../../temporal/free-port';
+import { announcement, spawnProcessScript } from '../support/process-script';
 import { SEARCH_ATTRIBUTE_DEFS, type SearchAttributeDefType } from '../../temporal/search-attribute-defs';
 
 function requiredEnv(name: string): string {
@@ -94,6 +95,47 @@ describe('startEmbeddedPostgres', () => {
       expect(rows).toEqual([{ name: 'written before restart' }]);
     } finally {
       await second.stop();
+    }
+  }, 120_000);
+
+  test('stops the server a killed run left running, and starts on the same data dir', async () => {
+    const dataDir = path.join(root, 'orphaned');
+    const child = spawnProcessScript('embedded-postgres.ts', { PG_DATA_DIR: dataDir });
+    const url = (await announcement(child, 'embedded-postgres.ts', (line) => line.startsWith('url '))).slice(4);
+    const client = new Client({ connectionString: url });
+    await client.connect();
+    await client.query('create table kept (name text primary key)');
+    await client.query('insert into kept (name) values ($1)', ['written before the kill']);
+    await client.end();
+    const orphan = Number((await readFile(path.join(dataDir, 'postmaster.pid'), 'utf8')).split('\n')[0]);
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    await exited;
+    // The server outlives the process that started it: nothing else would stop it.
+    expect(() => process.kill(orphan, 0)).not.toThrow();
+
+    const lines: string[] = [];
+    const again = await startEmbeddedPostgres({ dataDir, port: 0, log: (line) => lines.push(line) });
+    try {
+      expect(lines).toContain(`Postgres: stopping the server a killed run left running on ${dataDir} (pid ${orphan})`);
+      expect(() => process.kill(orphan, 0)).toThrow();
+      const reader = new Client({ connectionString: again.url });
+      await reader.connect();
+      const { rows } = await reader.query<{ name: string }>('select name from kept');
+      await reader.end();
+      expect(rows).toEqual([{ name: 'written before the kill' }]);
+    } finally {
+      await again.stop();
+    }
+  }, 120_000);
+
+  test('refuses a data dir whose server a live run still owns', async () => {
+    const dataDir = path.join(root, 'owned');
+    const first = await startEmbeddedPostgres({ dataDir, port: 0, log: () => undefined });
+    try {
+      await expect(startEmbeddedPostgres({ dataDir, port: 0, log: () => undefined })).rejects.toThrow(/already running/);
+    } finally {
+      await first.stop();
     }
   }, 120_000);
 });
