@@ -57,6 +57,17 @@ describe('early answers on the durable path', () => {
     expect(gw.gateway.answers?.size).toBe(0);
   });
 
+  it('starts every one of 150 concurrent slow requests eagerly and answers each early', async () => {
+    // A workflow task keeps its worker slot while its local attempt waits on the upstream: with
+    // too few slots, the server stops starting workflows eagerly and their tasks queue in matching.
+    const before = await answered('chat', 'early');
+    const texts = Array.from({ length: 150 }, (_, i) => uniqueText(`concurrent ${i}`, '#delay=1000'));
+    const answers = await Promise.all(texts.map((content) => gw.openai.chat.completions.create({ model: 'gpt-test', messages: [{ role: 'user', content }] })));
+    expect(answers.every((a) => a.object === 'chat.completion')).toBe(true);
+    expect(await answered('chat', 'early')).toBe(before + 150);
+    expect(gw.gateway.answers?.size).toBe(0);
+  });
+
   it('answers embeddings early too', async () => {
     const before = await answered('embeddings', 'early');
     const res = await gw.openai.embeddings.create({ model: 'embed-test', input: uniqueText('early embedding') });
