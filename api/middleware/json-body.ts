@@ -3,7 +3,7 @@ import { HttpError } from '../http-error';
 import { MAX_JSON_DEPTH, jsonDepthExceeds } from '../validation/json-depth';
 
 /**
- * The JSON body parser of the API: any content type is read as JSON (some clients omit the
+ * The API's JSON body parser. Every content type is read as JSON (some clients omit the
  * header; a body that is not JSON is then a clean 400, and one over the limit a 413), and a body
  * nested deeper than {@link MAX_JSON_DEPTH} levels is a 400 `invalid_json`.
  */
