@@ -4,7 +4,7 @@ import { budgetExceededToHttp, priceUnknownToHttp, upstreamErrorToHttp } from '.
 import { HttpError } from '../api/http-error';
 import { allowedPlan, applyChatPolicy, assertModelAllowed, type Policy } from '../api/policies';
 import { planAttemptTimeoutMs, resolveModel } from '../api/resolve-model';
-import { releaseCall, reserveCall, settleCall, type ChargeDeps, type PricedCall } from '../budget/charge';
+import { releaseCall, reserveCall, settleCall, type ChargeDeps, type PricedCall, type ReserveCallInput, type ReserveCallOutcome } from '../budget/charge';
 import { tokenUsageOf, type OpenAIUsageLike } from '../budget/usage-tokens';
 import type { GatewayConfig } from '../config/gateway-config';
 import { planRoute } from '../config/route-plan';
@@ -43,11 +43,16 @@ export type ItemOutcome = 'answered' | 'skipped';
 
 /** Longest single wait for a rate limit before the stop flag is looked at again, ms. */
 const MAX_RATE_WAIT_MS = 1_000;
+/** First and longest wait for budget room that holds in flight take up, ms. */
+const FIRST_HOLD_WAIT_MS = 50;
+const MAX_HOLD_WAIT_MS = 1_000;
 
 /**
  * One batch item, exactly as the synchronous endpoint would serve it: the key's policy, the
  * route plan with fallbacks, rpm/tpm limits (waiting for room rather than failing), a budget
- * hold keyed `batch-<batch id>-<line>`, the plan with retries (`executePlan`), then settlement
+ * hold keyed `batch-<batch id>-<line>` (waiting while only other holds leave no room, since the
+ * batch's own items in flight hold most of it; refused when spending has used it up), the plan
+ * with retries (`executePlan`), then settlement
  * and the result line in ONE transaction, or release and an error line.
  *
  * Idempotent per (batch, line): the hold and the settlement are keyed by the reservation id, and
@@ -91,13 +96,15 @@ export async function processItem(deps: ItemDeps, ctx: ItemContext, line: PageLi
 
   const retry = deps.config.retry;
   const timeout = planAttemptTimeoutMs(deps.config, plan);
-  const reserved = await reserveCall(deps.charge, {
+  const reserved = await reserveWaitingForHeldRoom(deps, ctx, {
     reservationId,
     caller: ctx.caller,
     plan,
     call,
     ttlMs: workflowTimeoutMs({ plan, retry, attemptTimeoutMs: timeout }),
+    waitForHeldRoom: true,
   });
+  if (reserved === 'stopped') return 'skipped';
   if (!reserved.ok) {
     return answerError(reserved.reason === 'BudgetExceeded' ? budgetExceededToHttp(reserved.refusal) : priceUnknownToHttp({ models: reserved.models }));
   }
@@ -138,6 +145,22 @@ export async function processItem(deps: ItemDeps, ctx: ItemContext, line: PageLi
       }),
   });
   return 'answered';
+}
+
+/**
+ * Reserves, and while the ledger says only holds in flight stand in the way (`waitable`: nothing
+ * was recorded), waits with backoff and asks again under the same id, until the hold is
+ * granted, the refusal is final (spent + estimate over a limit), or the batch stops. Holds end
+ * when their requests settle or release, or at the latest when the sweeper expires them.
+ */
+async function reserveWaitingForHeldRoom(deps: ItemDeps, ctx: ItemContext, input: ReserveCallInput): Promise<ReserveCallOutcome | 'stopped'> {
+  for (let wait = FIRST_HOLD_WAIT_MS; ; wait = Math.min(wait * 2, MAX_HOLD_WAIT_MS)) {
+    const outcome = await reserveCall(deps.charge, input);
+    if (outcome.ok || outcome.reason !== 'BudgetExceeded' || !outcome.waitable) return outcome;
+    if (ctx.stopping()) return 'stopped';
+    await sleep(wait);
+    if (ctx.stopping()) return 'stopped';
+  }
 }
 
 function withoutStream(body: ChatRequest): ChatRequest {

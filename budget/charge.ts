@@ -50,6 +50,8 @@ export interface ReserveCallInput {
    * at most its TTL old); absent: the ledger is asked.
    */
   readonly budgeted?: boolean;
+  /** Batch items: a refusal caused only by holds in flight is not recorded (`waitable`), see `reserve`. */
+  readonly waitForHeldRoom?: boolean;
   readonly now?: Date;
 }
 
@@ -69,7 +71,7 @@ export interface BudgetHold {
 
 export type ReserveCallOutcome =
   | { readonly ok: true; readonly hold: BudgetHold }
-  | { readonly ok: false; readonly reason: 'BudgetExceeded'; readonly refusal: BudgetRefusal }
+  | { readonly ok: false; readonly reason: 'BudgetExceeded'; readonly refusal: BudgetRefusal; readonly waitable: boolean }
   | { readonly ok: false; readonly reason: 'PriceUnknown'; readonly models: readonly string[] };
 
 /**
@@ -118,8 +120,9 @@ export async function reserveCall(deps: ChargeDeps, input: ReserveCallInput): Pr
     amountUsd: unitsToUsd(amount),
     expiresAt: new Date(now.getTime() + input.ttlMs),
     now,
+    uncommittedWhileHeld: input.waitForHeldRoom ?? false,
   });
-  if (!result.ok) return { ok: false, reason: 'BudgetExceeded', refusal: result.refusal };
+  if (!result.ok) return { ok: false, reason: 'BudgetExceeded', refusal: result.refusal, waitable: result.waitable };
   return { ok: true, hold: { reservationId: input.reservationId, amountUsd: result.amountUsd, unpriced, held: true } };
 }
 

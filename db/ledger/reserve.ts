@@ -16,6 +16,20 @@ export interface ReserveInput {
   readonly expiresAt: Date;
   /** The clock; picks the period windows. Default: now. */
   readonly now?: Date;
+  /**
+   * Batch items set this: a refusal that only other requests' holds cause (every level would have
+   * room with nothing held: spent + amount <= limit) is not recorded. The transaction rolls back,
+   * the result says `waitable`, and the same id may be reserved again once holds settle or are
+   * released. Without it every refusal is final for its id, as the API's callers need.
+   */
+  readonly uncommittedWhileHeld?: boolean;
+}
+
+/** Thrown inside the transaction to roll a hold-caused refusal back; never leaves this module. */
+class HeldRoomRefusal extends Error {
+  constructor(readonly refusal: BudgetRefusal) {
+    super('refused while other holds fill the budget');
+  }
 }
 
 interface ApplicableBudget {
@@ -50,6 +64,15 @@ const LEVEL_ORDER: Record<BudgetScope, number> = { key: 0, team: 1, tenant: 2 };
  * @throws RangeError for a negative or malformed amount; pg errors for unknown tenant/team/key ids.
  */
 export async function reserve(pool: Pool, input: ReserveInput): Promise<ReserveResult> {
+  try {
+    return await reserveInTransaction(pool, input);
+  } catch (err) {
+    if (err instanceof HeldRoomRefusal) return { ok: false, reservationId: input.reservationId, refusal: err.refusal, replayed: false, waitable: true };
+    throw err;
+  }
+}
+
+async function reserveInTransaction(pool: Pool, input: ReserveInput): Promise<ReserveResult> {
   const amount = usdToUnits(input.amountUsd);
   const now = input.now ?? new Date();
   return inTransaction(pool, async (client) => {
@@ -104,9 +127,10 @@ export async function reserve(pool: Pool, input: ReserveInput): Promise<ReserveR
     const counters = new Map(locked.map((r) => [r.budget_id, r]));
     const refusal = findRefusal(budgets, counters, amount, reserved);
     if (refusal) {
+      if (input.uncommittedWhileHeld && fitsWithoutHolds(budgets, counters, amount)) throw new HeldRoomRefusal(refusal);
       // Committed, not rolled back: a retried reserve must get the same answer.
       await client.query(`UPDATE reservations SET state = 'refused', refusal = $2 WHERE id = $1`, [input.reservationId, JSON.stringify(refusal)]);
-      return { ok: false, reservationId: input.reservationId, refusal, replayed: false };
+      return { ok: false, reservationId: input.reservationId, refusal, replayed: false, waitable: false };
     }
     await client.query(
       `UPDATE budget_periods bp SET reserved = bp.reserved + $3::numeric
@@ -151,6 +175,14 @@ function findRefusal(
   return null;
 }
 
+/** True when every level has room for `amount` once nothing is held: spent + amount <= limit. */
+function fitsWithoutHolds(budgets: readonly ApplicableBudget[], counters: ReadonlyMap<string, LockedPeriod>, amount: bigint): boolean {
+  return budgets.every((b) => {
+    const row = counters.get(b.id);
+    return !row || usdToUnits(row.spent) + amount <= usdToUnits(b.limit_usd);
+  });
+}
+
 interface StoredReservation {
   state: ReservationState;
   amount_usd: string;
@@ -163,7 +195,7 @@ async function replayReservation(client: PoolClient, reservationId: string): Pro
   const { rows } = await client.query<StoredReservation>('SELECT state, amount_usd, expires_at, refusal FROM reservations WHERE id = $1', [reservationId]);
   const r = rows[0]!;
   if (r.state === ReservationState.Refused && r.refusal) {
-    return { ok: false, reservationId, refusal: r.refusal, replayed: true };
+    return { ok: false, reservationId, refusal: r.refusal, replayed: true, waitable: false };
   }
   const { rows: items } = await client.query<{ budget_id: string; scope: BudgetScope; period: BudgetPeriod; period_start: Date }>(
     `SELECT ri.budget_id, b.scope, b.period, ri.period_start FROM reservation_items ri

@@ -66,6 +66,11 @@ export interface ReserveRefused {
   readonly reservationId: string;
   readonly refusal: BudgetRefusal;
   readonly replayed: boolean;
+  /**
+   * True only with `uncommittedWhileHeld`: holds of requests in flight caused the refusal, nothing
+   * was recorded, and the same id may be reserved again once they settle or are released.
+   */
+  readonly waitable: boolean;
 }
 
 export type ReserveResult = ReserveAccepted | ReserveRefused;

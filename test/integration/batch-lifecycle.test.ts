@@ -5,8 +5,11 @@ import { Worker } from '@temporalio/worker';
 import OpenAI from 'openai';
 import { createBudget, reconcileBudgets } from '../../db/ledger';
 import { createLogger } from '../../observability/logger';
+import { findCurrentPrice } from '../../prices/price-store';
+import type { ChatRequest } from '../../providers/types';
 import { startGateway, type RunningGateway } from '../../server/start-gateway';
 import { historyDataConverter } from '../../temporal/data-converter';
+import { estimateChatCost } from '../../tokens/estimate';
 import { batchWorkflowId } from '../../temporal/workflow-ids';
 import { expectLedgerBalanced, newAccount } from '../support/accounts';
 import { TEST_HISTORY_KEYRING } from '../support/history-keys';
@@ -137,6 +140,37 @@ describe('batch lifecycle', () => {
       `batch-${batch.id}-%`,
     ]);
     expect(rows[0]!.n).toBe(output.length);
+  }, 60_000);
+
+  it('waits for budget room its own items in flight hold, instead of failing items that fit', async () => {
+    const account = await newAccount(gw.gateway.pool, gw.url);
+    tenants.push(account.tenantId);
+    const ids = Array.from({ length: 8 }, (_, i) => `held-${i}`);
+    // A large output cap makes each hold far bigger than what an item spends, and a delay keeps
+    // both of the page's items in flight at once: the budget fits one hold at a time but all spends.
+    const lines = ids.map((id) => {
+      const line = chatLine(id, 'gpt-test', uniqueText(id, '#delay=150'));
+      return { ...line, body: { ...line.body, max_tokens: 4000 } };
+    });
+    const price = await findCurrentPrice(gw.gateway.pool, 'gpt-4o-mini');
+    const estimates = lines.map((l) => Number(estimateChatCost(l.body as ChatRequest, 'gpt-4o-mini', price!).costUsd));
+    const limit = (Math.max(...estimates) * 1.5).toFixed(10);
+    await createBudget(gw.gateway.pool, { scope: 'key', scopeId: account.keyId, period: 'total', limitUsd: limit });
+    const file = await uploadBatchFile(account.openai, jsonl(lines));
+    const batch = await account.openai.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
+    const done = await waitForBatch(account.openai, batch.id);
+
+    expect(done.request_counts).toEqual({ total: 8, completed: 8, failed: 0 });
+    const output = await readResultFile(account.openai, done.output_file_id);
+    expect(output.map((l) => l.custom_id).sort()).toEqual([...ids].sort());
+    const [budget] = await reconcileBudgets(gw.gateway.pool, account.tenantId);
+    expect(Number(budget!.spentUsd)).toBeLessThanOrEqual(Number(limit));
+    expect(budget!.reservedUsd).toBe('0');
+    // No refusal was recorded on the way: the waiting items' refusals were never written.
+    const { rows } = await gw.gateway.pool.query<{ n: number }>("SELECT count(*)::int AS n FROM reservations WHERE id LIKE $1 AND state = 'refused'", [
+      `batch-${batch.id}-%`,
+    ]);
+    expect(rows[0]!.n).toBe(0);
   }, 60_000);
 
   it('replays the batch histories (cancel signal, expiry timer, completion) without nondeterminism', async () => {

@@ -179,6 +179,38 @@ describe('idempotency', () => {
     });
   });
 
+  it('leaves a refusal that only holds cause unrecorded when asked, so the id can reserve once they end', async () => {
+    const a = await newAccount();
+    const key = await budget(a, 'key', 'total', '1');
+    const team = await budget(a, 'team', 'total', '1');
+    const holder = uid('holder');
+    const waiter = uid('waiter');
+    expect((await reserveFor(a, holder, '0.7')).ok).toBe(true);
+    const waitable = (id: string, amountUsd: string) =>
+      reserve(pool, { reservationId: id, ...a, amountUsd, expiresAt: new Date(NOON.getTime() + HOUR), now: NOON, uncommittedWhileHeld: true });
+
+    // 0.5 fits once the 0.7 hold is gone: waitable, and nothing is written under the id.
+    expect(await waitable(waiter, '0.5')).toMatchObject({ ok: false, waitable: true, replayed: false, refusal: { level: 'key', reservedUsd: '0.7' } });
+    const { rows } = await pool.query('SELECT count(*)::int AS n FROM reservations WHERE id = $1', [waiter]);
+    expect(rows[0].n).toBe(0);
+    expect(await periodCounters(key.id)).toEqual([{ reserved: usdToUnits('0.7'), spent: 0n, limit: usdToUnits('1') }]);
+
+    // Once the holder settles 0.4, the same id gets its hold.
+    await settle(pool, { reservationId: holder, actualCostUsd: '0.4', usage: usage(holder) });
+    expect(await waitable(waiter, '0.5')).toMatchObject({ ok: true, replayed: false, amountUsd: '0.5' });
+    expect((await periodCounters(team.id))[0]!.reserved).toBe(usdToUnits('0.5'));
+
+    // Spending, not holding, leaves no room for 0.7 (0.4 + 0.7 > 1): final and recorded, even when asked.
+    const late = uid('late');
+    expect(await waitable(late, '0.7')).toMatchObject({ ok: false, waitable: false, replayed: false });
+    expect(await waitable(late, '0.01')).toMatchObject({ ok: false, waitable: false, replayed: true });
+    // Without the option, a hold-caused refusal is final as before.
+    const plain = uid('plain');
+    expect(await reserveFor(a, plain, '0.3')).toMatchObject({ ok: false, waitable: false });
+    await release(pool, waiter);
+    expect(await reserveFor(a, plain, '0.3')).toMatchObject({ ok: false, replayed: true });
+  });
+
   it('charges a retried settle once and ignores a release after it', async () => {
     const a = await newAccount();
     const key = await budget(a, 'key', 'total', '1');
