@@ -12,7 +12,8 @@
  * writes a `--cpu-prof` profile per run. AB_FLOOR=1 also runs the one-local-activity floor (the checks' floor) each round
  * (AB_FLOOR=<type>[,<type>…]: those floor workflow types instead, e.g. floorLocalActivity, floorOutcome,
  * floorGatewayShape with AB_FLOOR_PAYLOAD / AB_FLOOR_RESULT characters in and out and, with
- * AB_FLOOR_MEMO, a memo of that many characters like the gateway's route plan);
+ * AB_FLOOR_MEMO, a memo of that many characters like the gateway's route plan; the floor answers
+ * early as the gateway does unless AB_FLOOR_EARLY=0);
  * AB_TIMELINE=1 prints, after each c=1 phase, the median span between the events of its last
  * 200 workflows (server event times: where the time goes inside Temporal, gateway vs floor);
  * AB_SERVER_METRICS=1 prints the Temporal server's persistence operations and frontend RPCs per
@@ -79,6 +80,7 @@ async function main(): Promise<void> {
               payloadBytes: Number(process.env.AB_FLOOR_PAYLOAD ?? 2000),
               resultBytes: Number(process.env.AB_FLOOR_RESULT ?? 1000),
               memoBytes: Number(process.env.AB_FLOOR_MEMO ?? 0),
+              earlyAnswers: process.env.AB_FLOOR_EARLY !== '0',
             },
             cleanup,
             process.env.AB_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.AB_PROF_DIR}/${floorType}-${r}-c${c}`] : [],

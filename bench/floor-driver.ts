@@ -1,13 +1,16 @@
 /**
  * Child process measuring the Temporal floor: a worker on `bench-floor` and a client on one
- * NativeConnection (as the gateway has), driving no-op workflows with eager start + result at
+ * NativeConnection (as the gateway has), driving no-op workflows with eager start + early answer
+ * (the workflow's sink, as the gateway's `api/durable-call.ts`; `result()` as the fallback) at
  * each concurrency. Reads its spec from BENCH_FLOOR_SPEC; prints one JSON line on stdout.
  */
 import { randomUUID } from 'node:crypto';
-import { Client } from '@temporalio/client';
+import { Client, type WorkflowHandle } from '@temporalio/client';
 import type { SearchAttributePair } from '@temporalio/common';
 import { DefaultLogger, NativeConnection, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
+import { EarlyAnswers } from '../api/early-answers';
 import { historyDataConverter } from '../temporal/data-converter';
+import { answerSinks, INTERACTIVE_WORKFLOW_TASK_SLOTS } from '../worker/create-worker';
 import { watchWorkflowThreads, withWorkflowThreadOptions } from '../worker/workflow-thread-watchdog';
 import { sharedWorkflowModules } from '../worker/prebuilt-workflow-bundle';
 import { generateHistoryKey, historyKeyring } from '../temporal/history-keyring';
@@ -43,6 +46,7 @@ async function main(): Promise<void> {
   const connection = await NativeConnection.connect({ address: spec.temporalAddress });
   // The gateway encrypts its history; the floor pays the same codec (a throw-away key).
   const dataConverter = historyDataConverter(historyKeyring([generateHistoryKey('bench-floor')]));
+  const answers = new EarlyAnswers();
   try {
     // Same worker limits and workflow-thread watchdog as the gateway's interactive worker (worker/create-worker.ts).
     watchWorkflowThreads(Runtime.instance().logger);
@@ -59,20 +63,21 @@ async function main(): Promise<void> {
         activities: floorActivities,
         dataConverter,
         maxConcurrentActivityTaskExecutions: 500,
-        maxConcurrentWorkflowTaskExecutions: 100,
+        maxConcurrentWorkflowTaskExecutions: INTERACTIVE_WORKFLOW_TASK_SLOTS,
         shutdownGraceTime: '5 seconds',
+        sinks: answerSinks(answers),
       }),
     );
     // Eager start needs the client on the worker's connection.
     const client = new Client({ connection, namespace: spec.namespace, dataConverter });
-    const result = await worker.runUntil(() => drive(client, spec));
+    const result = await worker.runUntil(() => drive(client, spec, answers));
     process.stdout.write(`${JSON.stringify(result)}\n`);
   } finally {
     await connection.close();
   }
 }
 
-async function drive(client: Client, spec: FloorSpec): Promise<FloorResult> {
+async function drive(client: Client, spec: FloorSpec, answers: EarlyAnswers): Promise<FloorResult> {
   const meter = new CpuMeter({ root: process.ppid, underTest: process.pid, temporal: spec.temporalPid });
   const gate = new QuietGate({ root: process.ppid, referenceProbeMs: spec.referenceProbeMs, waitBudgetMs: spec.waitBudgetMs, log });
   const results: FloorResult['results'] = [];
@@ -82,11 +87,14 @@ async function drive(client: Client, spec: FloorSpec): Promise<FloorResult> {
     for (const phase of spec.phases) {
       const issue = async (): Promise<Sample> => {
         sequence += 1;
+        const workflowId = `bench-floor-${run}-${sequence}`;
         const started = performance.now();
+        // Registered before the start, as api/durable-call.ts does: the eager task may finish first.
+        const early = spec.earlyAnswers ? answers.wait(workflowId) : undefined;
         try {
           const handle = await client.workflow.start(variant, {
             taskQueue: FLOOR_TASK_QUEUE,
-            workflowId: `bench-floor-${run}-${sequence}`,
+            workflowId,
             requestEagerStart: true,
             workflowExecutionTimeout: WORKFLOW_TIMEOUT_MS,
             ...(variant === FloorVariant.OneActivity || variant === FloorVariant.Empty || variant === FloorVariant.LocalActivity
@@ -94,10 +102,12 @@ async function drive(client: Client, spec: FloorSpec): Promise<FloorResult> {
               : { typedSearchAttributes: GATEWAY_LIKE_SEARCH_ATTRIBUTES }),
             ...(variant === FloorVariant.GatewayShape ? gatewayShapeOptions(spec) : {}),
           });
-          await handle.result();
+          await (early && handle.eagerlyStarted ? earlyOrResult(client, handle, early.promise) : handle.result());
           return { ok: true, latencyMs: performance.now() - started };
         } catch (error) {
           return { ok: false, latencyMs: performance.now() - started, error: error instanceof Error ? error.message : String(error) };
+        } finally {
+          early?.cancel();
         }
       };
       const stats = await gate.measure(`floor ${label(variant)} c=${phase.concurrency}`, async () => {
@@ -115,6 +125,18 @@ async function drive(client: Client, spec: FloorSpec): Promise<FloorResult> {
     }
   }
   return { results, peakRssKib: peakRssKib(process.pid) };
+}
+
+/** The gateway's race (api/durable-call.ts): the sink's answer or `result()`, whichever comes first; the other is stopped. */
+async function earlyOrResult(client: Client, handle: WorkflowHandle, early: Promise<unknown>): Promise<unknown> {
+  const stopPolling = new AbortController();
+  const durable = client.withAbortSignal(stopPolling.signal, () => handle.result());
+  try {
+    return await Promise.race([early, durable]);
+  } finally {
+    stopPolling.abort();
+    durable.catch(() => undefined);
+  }
 }
 
 function label(variant: FloorVariant): string {

@@ -58,6 +58,11 @@ export const floorSpecSchema = z.object({
   /** {@link FloorVariant.GatewayShape}: characters of the workflow input's payload and of the activity's result. */
   payloadBytes: z.number().int().min(0).optional(),
   resultBytes: z.number().int().min(0).optional(),
+  /**
+   * Answer as the gateway does: with the result the workflow hands to its sink when it was started
+   * eagerly (early answers), `result()` as the fallback. False: `result()` only, as before 2026-12-04.
+   */
+  earlyAnswers: z.boolean().default(true),
   /** {@link FloorVariant.GatewayShape}: characters of a memo set at start, like the gateway's route-plan memo (none when 0 or absent). */
   memoBytes: z.number().int().min(0).optional(),
 });

@@ -1,9 +1,12 @@
 /**
  * The Temporal floor workflows the gateway's durable path is compared with. Bundled on their
- * own (workflowsPath), so they run in the same sandbox as the gateway's workflows.
+ * own (workflowsPath), so they run in the same sandbox as the gateway's workflows. Each hands
+ * its result to the `answers` sink as it returns, as the gateway's request workflows do (early
+ * answers, `workflows/answer-sink.ts`), so the driver can answer the same way.
  */
 import { proxyActivities, proxyLocalActivities, upsertSearchAttributes } from '@temporalio/workflow';
 import { RequestOutcome, SA } from '../temporal/search-attributes';
+import { handAnswer } from '../workflows/answer-sink';
 import type { FloorActivities } from './floor-activities';
 
 const { noop } = proxyActivities<FloorActivities>({ startToCloseTimeout: '1 minute' });
@@ -12,6 +15,7 @@ const local = proxyLocalActivities<FloorActivities>({ startToCloseTimeout: '1 mi
 /** One regular (not local) activity: the floor of `durable.attempts: activity` (two workflow tasks). */
 export async function floorOneActivity(): Promise<void> {
   await noop();
+  handAnswer(null);
 }
 
 /**
@@ -20,6 +24,7 @@ export async function floorOneActivity(): Promise<void> {
  */
 export async function floorSearchAttributes(): Promise<void> {
   await local.noop();
+  handAnswer(null);
 }
 
 /**
@@ -28,11 +33,12 @@ export async function floorSearchAttributes(): Promise<void> {
  */
 export async function floorLocalActivity(): Promise<void> {
   await local.noop();
+  handAnswer(null);
 }
 
 /** No activity: the least a workflow run costs (one workflow task). */
 export async function floorEmpty(): Promise<void> {
-  // Intentionally empty.
+  handAnswer(null);
 }
 
 /** The gateway's final upsert on success (`workflows/record-outcome.ts`), same keys and value types. */
@@ -53,11 +59,13 @@ function upsertOutcome(): void {
 export async function floorOutcome(): Promise<void> {
   await local.noop();
   upsertOutcome();
+  handAnswer(null);
 }
 
 /** Diagnostic: {@link floorOutcome} carrying payloads of the gateway's sizes (input to the activity, result back). */
 export async function floorGatewayShape(input: { payload: string; resultBytes: number }): Promise<string> {
   const result = await local.echo(input.payload, input.resultBytes);
   upsertOutcome();
+  handAnswer(result);
   return result;
 }

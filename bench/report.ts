@@ -84,7 +84,7 @@ export function renderReport(r: BenchReport): string {
     '|---|---:|---:|---:|---:|---:|---:|---:|',
     ...rows.map(resultLine),
     '',
-    'Floor rows run in their own driver process (worker + client on one NativeConnection, eager start + result, no gateway running); their CPU column is that driver\'s CPU per workflow. "floor: 1 local activity" is the floor the checks use: the same mechanism as the durable path (one workflow task with one local activity, `durable.attempts: local_activity`, the default). "floor: 1 activity" is the floor of `durable.attempts: activity` (two workflow tasks around one regular activity), shown for comparison.',
+    'Floor rows run in their own driver process (worker + client on one NativeConnection, eager start, answered early from the workflow\'s sink like the gateway with `result()` as the fallback, no gateway running); their CPU column is that driver\'s CPU per workflow. "floor: 1 local activity" is the floor the checks use: the same mechanism as the durable path (one workflow task with one local activity, `durable.attempts: local_activity`, the default). "floor: 1 activity" is the floor of `durable.attempts: activity` (two workflow tasks around one regular activity), shown for comparison.',
     ...problems(rows),
     '',
     '## Where the CPU goes (ms per request)',

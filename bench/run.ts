@@ -133,6 +133,8 @@ async function main(): Promise<void> {
           maxMeasureMs: settings.maxMeasureMs,
           referenceProbeMs: gate.referenceProbeMs,
           waitBudgetMs: WAIT_BUDGET_MS,
+          // The gateway answers early (README "Early answers"): its floor does too.
+          earlyAnswers: true,
         },
         cleanup,
         cpuProfArgs(settings, 'floor-driver'),

@@ -24,6 +24,14 @@ import type { AnswerSinks } from '../workflows/answer-sink';
 import { watchWorkflowThreads, withWorkflowThreadOptions } from './workflow-thread-watchdog';
 import { WORKFLOWS_PATH } from './workflows-path';
 
+/**
+ * Workflow-task slots of the interactive worker. A workflow task holds its slot while its local
+ * attempt waits on the upstream, so this bounds the durable requests in flight here as much as
+ * the local-activity limit does. When the slots run out the server stops starting workflows
+ * eagerly, their tasks go through matching and, under load, wait seconds there (measured at
+ * c=64: p99 4.9-7.7 s with 100 slots, 1.1 s with 500). The benchmark's floor driver uses it too.
+ */
+export const INTERACTIVE_WORKFLOW_TASK_SLOTS = 500;
 export { WORKFLOWS_PATH } from './workflows-path';
 
 /**
@@ -91,12 +99,7 @@ export async function createInteractiveWorker(opts: {
       maxConcurrentActivityTaskExecutions: 500,
       // Attempts run as local activities by default (config `durable.attempts`).
       maxConcurrentLocalActivityExecutions: 500,
-      // A workflow task holds its slot while its local attempt waits on the upstream, so this bounds
-      // the durable requests in flight here as much as the local-activity limit does. When the
-      // slots run out the server stops starting workflows eagerly, their tasks go through matching
-      // and, under load, wait seconds there (measured at c=64: p99 4.9-7.7 s with 100 slots, 1.1 s
-      // with 500).
-      maxConcurrentWorkflowTaskExecutions: 500,
+      maxConcurrentWorkflowTaskExecutions: INTERACTIVE_WORKFLOW_TASK_SLOTS,
       shutdownGraceTime: '10 seconds',
       ...(opts.tracing && tracingOptions(opts.tracing, opts.workflowBundle !== undefined)),
       sinks: { ...opts.tracing?.sinks, ...answerSinks(opts.answers) },
@@ -109,7 +112,7 @@ export async function createInteractiveWorker(opts: {
  * request of this process waiting for it. Every worker of the interactive queue registers it, so
  * a workflow finishing in a worker without API requests (`npm run worker`) calls a no-op.
  */
-function answerSinks(answers: EarlyAnswers | undefined): InjectedSinks<AnswerSinks> {
+export function answerSinks(answers: EarlyAnswers | undefined): InjectedSinks<AnswerSinks> {
   return {
     answers: {
       ready: { fn: (info: WorkflowInfo, result: unknown) => answers?.deliver(info.workflowId, result), callDuringReplay: false },
