@@ -1,4 +1,4 @@
-import type { Request, Response } from 'express';
+import type { Response } from 'express';
 import type { ModelRoute } from '../config/gateway-config';
 import type { RouteAttempt } from '../config/route-plan';
 import type { ChatCompletion, ChatRequest, EmbeddingRequest, EmbeddingResponse } from '../providers/types';
@@ -39,20 +39,29 @@ export function callerOf(key: ClientKey): Caller {
 
 /**
  * Runs one non-streaming request as its workflow and answers with its result: the
- * Idempotency-Key check (against the client's own request, before any policy changed it), the
- * workflow input and search attributes, the served/cost headers and the token metrics. Shared by
- * chat completions and embeddings, which differ only in workflow type and id prefix.
+ * Idempotency-Key claim (against the client's own request, before any policy changed it; the
+ * route has checked the header's form), the workflow input and search attributes, the
+ * served/cost headers and the token metrics. Shared by chat completions and embeddings, which
+ * differ only in workflow type and id prefix.
  */
 export async function answerDurably(
   deps: ApiDeps,
-  req: Request,
   res: Response,
-  opts: { key: ClientKey; route: ModelRoute; plan: readonly RouteAttempt[]; call: DurableCall; deadlineAt?: number },
+  opts: {
+    key: ClientKey;
+    route: ModelRoute;
+    plan: readonly RouteAttempt[];
+    call: DurableCall;
+    /** The checked `Idempotency-Key` header (`idempotencyKeyOf`), undefined without one. */
+    idempotencyKey: string | undefined;
+    deadlineAt?: number;
+  },
 ): Promise<void> {
   const kind = KINDS[opts.call.kind];
   const requestId = res.locals.requestId as string;
-  const idemId = await idempotentId(req, {
+  const idemId = await idempotentId({
     pool: deps.pool,
+    idempotencyKey: opts.idempotencyKey,
     keyId: opts.key.id,
     windowMs: deps.config.idempotencyWindowMs,
     prefix: kind.prefix,

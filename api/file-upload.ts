@@ -11,6 +11,12 @@ import { HttpError } from './http-error';
 /** Lines stored per INSERT while an upload streams in. */
 const LINES_PER_INSERT = 500;
 
+/** Form fields an upload may carry besides its file; the official clients send `purpose` and at most a few more. */
+const MAX_FIELDS = 10;
+
+/** The UTF-8 byte order mark as readline decodes it (it keeps the mark). */
+const BYTE_ORDER_MARK = '\uFEFF';
+
 /** Who uploads: the file belongs to the key's tenant. */
 export interface Uploader {
   readonly tenantId: string;
@@ -25,9 +31,11 @@ export interface Uploader {
  *
  * Failure modes: a bad line stops the upload at once with 400 naming its line number (the
  * rest of the request body is read and discarded, and what was stored is deleted); a file over
- * `maxFileBytes` is 413; a missing `file` part or a `purpose` other than `batch` is 400; a
+ * `maxFileBytes` is 413; a missing `file` part or a `purpose` other than `batch` is 400; more
+ * than 10 form fields is 400 `too_many_fields` and a second file part 400 `too_many_files`; a
  * truncated body is 400 `invalid_multipart`; a client that goes away mid-body gets nothing, and
- * what was stored is deleted as for any failed upload.
+ * what was stored is deleted as for any failed upload. A UTF-8 byte order mark at the start of
+ * the file is dropped.
  */
 export async function receiveUpload(req: Request, deps: { pool: Pool; config: GatewayConfig }, who: Uploader): Promise<FileRecord> {
   const contentType = req.headers['content-type'] ?? '';
@@ -36,12 +44,13 @@ export async function receiveUpload(req: Request, deps: { pool: Pool; config: Ga
   }
   let parser: busboy.Busboy;
   try {
-    parser = busboy({ headers: req.headers, limits: { files: 1, fields: 10, fileSize: deps.config.maxFileBytes } });
+    parser = busboy({ headers: req.headers, limits: { files: 1, fields: MAX_FIELDS, fileSize: deps.config.maxFileBytes } });
   } catch (err) {
     throw malformedMultipart(err);
   }
   const fields = new Map<string, string>();
   let stored: Promise<StoredLines> | undefined;
+  let overLimit = false;
   const fileId = newFileId();
   let failStore: (err: unknown) => void = () => undefined;
   const storeFailed = new Promise<never>((_resolve, reject) => {
@@ -49,13 +58,25 @@ export async function receiveUpload(req: Request, deps: { pool: Pool; config: Ga
   });
   storeFailed.catch(() => undefined);
   const closed = new Promise<void>((resolve, reject) => {
+    // Past a limit busboy skips the part and goes on, which would drop a `purpose` sent late or
+    // keep one of two files without a word: the upload fails instead. Any part already stored
+    // is removed below, as for every failed upload.
+    const refuse = (err: HttpError): void => {
+      overLimit = true;
+      reject(err);
+    };
+    parser.on('fieldsLimit', () =>
+      refuse(new HttpError(400, `Too many form fields: an upload takes at most ${MAX_FIELDS} besides the file.`, { code: 'too_many_fields' })),
+    );
+    parser.on('filesLimit', () => refuse(new HttpError(400, 'Only one file may be uploaded per request.', { param: 'file', code: 'too_many_files' })));
     parser.on('field', (name, value) => fields.set(name, value));
     parser.on('file', (name, stream, info) => {
       // busboy destroys a part that a truncated body cuts off with the error it also reports on
       // the parser, which answers the request. Unlistened, the part's 'error' (possibly emitted
       // while storeLines awaits the database, or after it gave up) would end the process.
       stream.on('error', () => undefined);
-      if (name !== 'file' || stored) {
+      // After a limit the parser is unpiped (below), so a part it starts now would never end.
+      if (name !== 'file' || stored || overLimit) {
         stream.resume();
         return;
       }
@@ -136,9 +157,12 @@ async function storeLines(
   // (a bad line, then the client goes away before the 400 is sent); unlistened, that would end
   // the process. The loop still sees errors that arrive while it reads.
   lines.on('error', () => undefined);
-  for await (const text of lines) {
+  for await (const read of lines) {
     lineNo++;
     if (limited) throw tooLarge();
+    // Editors on Windows start UTF-8 files with a byte order mark; it belongs to the file, not to
+    // line 1 (anywhere else it is a bad line). Stored without it, so the batch parses the same text.
+    const text = lineNo === 1 && read.startsWith(BYTE_ORDER_MARK) ? read.slice(BYTE_ORDER_MARK.length) : read;
     if (text.trim() === '') continue;
     let parsed;
     try {

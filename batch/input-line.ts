@@ -28,14 +28,21 @@ export class InputLineError extends Error {
 }
 
 /**
- * Parses and checks one line of a batch input file: JSON object, `custom_id` a non-empty
- * string, `method` POST, `url` one of the batch endpoints, and `body` valid under the same zod
- * schema as the synchronous endpoint (no `stream`), naming a configured model of the right type.
- * Uniqueness of `custom_id` is the caller's check (it spans lines).
+ * Parses and checks one line of a batch input file: at most `maxBodyBytes` UTF-8 bytes (the
+ * request body limit of the synchronous endpoints, `limits.max_body_bytes`), JSON object,
+ * `custom_id` a non-empty string, `method` POST, `url` one of the batch endpoints, and `body`
+ * valid under the same zod schema as the synchronous endpoint (no `stream`), naming a configured
+ * model of the right type. Uniqueness of `custom_id` is the caller's check (it spans lines).
  *
  * @throws InputLineError naming the first problem.
  */
-export function parseInputLine(text: string, config: Pick<GatewayConfig, 'models'>): ParsedLine {
+export function parseInputLine(text: string, config: Pick<GatewayConfig, 'models' | 'maxBodyBytes'>): ParsedLine {
+  // Measured before parsing: a line carries one request, which the synchronous endpoints would
+  // refuse (413) over this size. The whole line counts, wrapper included, so every body fits.
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes > config.maxBodyBytes) {
+    throw new InputLineError(`the line is ${bytes} bytes; a request may be at most ${config.maxBodyBytes} bytes (limits.max_body_bytes)`);
+  }
   let value: unknown;
   try {
     value = JSON.parse(text);

@@ -104,11 +104,15 @@ export function patchTenantRoute(deps: ApiDeps) {
   };
 }
 
-/** DELETE /admin/tenants/:id: only a tenant without teams or keys (409 otherwise); its budgets and rules go with it. */
+/**
+ * DELETE /admin/tenants/:id: only a tenant without teams or keys (409 `tenant_not_empty`
+ * otherwise); its budgets and rules go with it. The `default` tenant, where keys without a
+ * tenant land, is never deleted (409 `default_tenant_protected`).
+ */
 export function deleteTenantRoute(deps: ApiDeps) {
   return async function deleteTenantHandler(req: Request, res: Response): Promise<void> {
     const id = String(req.params.id);
-    if (id === 'default') throw new HttpError(409, 'The default tenant cannot be deleted.', { code: 'tenant_not_empty' });
+    if (id === 'default') throw new HttpError(409, 'The default tenant cannot be deleted.', { code: 'default_tenant_protected' });
     await inTransaction(deps.pool, async (db) => {
       const before = await getTenant(db, id, { forUpdate: true });
       if (!before) throw notFound(id);

@@ -3,6 +3,7 @@ import type { ChatRequest } from '../../providers/types';
 import type { ClientKey } from '../client-keys';
 import type { ApiDeps } from '../deps';
 import { answerDurably, callerOf } from '../durable-request';
+import { idempotencyKeyOf } from '../idempotency';
 import { applyChatPolicy, assertModelAllowed } from '../policies';
 import { planRequest } from '../plan-request';
 import { requestDeadline } from '../request-deadline';
@@ -19,6 +20,8 @@ export function chatCompletions(deps: ApiDeps) {
   return async function chatCompletionsHandler(req: Request, res: Response): Promise<void> {
     const deadlineAt = requestDeadline(req);
     const body = validateBody(chatRequestSchema, req.body) as ChatRequest;
+    // Streams ignore the header; a durable request's is checked before the circuits can refuse it.
+    const idempotencyKey = body.stream ? undefined : idempotencyKeyOf(req);
     const route = resolveModel(deps.config, body.model, 'chat');
     res.locals.model = route.name;
     const key = res.locals.key as ClientKey;
@@ -33,6 +36,6 @@ export function chatCompletions(deps: ApiDeps) {
     const { stream: _stream, stream_options: _streamOptions, ...clientRequest } = body;
     // The idempotency digest is of the client's request; the policy applies after it.
     const request = applyChatPolicy(key.policy, clientRequest as ChatRequest);
-    await answerDurably(deps, req, res, { key, route, plan, deadlineAt, call: { kind: 'chat', clientRequest, request } });
+    await answerDurably(deps, res, { key, route, plan, deadlineAt, idempotencyKey, call: { kind: 'chat', clientRequest, request } });
   };
 }

@@ -104,7 +104,12 @@ export const chatRequestSchema = z
     top_logprobs: z.number().int().min(0).max(20).nullable().optional(),
     metadata: z.record(z.string(), z.string()).nullable().optional(),
   })
-  .loose();
+  .loose()
+  // OpenAI refuses stream options on a request that does not stream (null counts as absent).
+  .refine((body) => body.stream_options === undefined || body.stream_options === null || body.stream === true, {
+    message: "the parameter is only allowed when 'stream' is enabled",
+    path: ['stream_options'],
+  });
 
 export const embeddingRequestSchema = z
   .object({

@@ -72,6 +72,18 @@ describe('accounts admin: tenants, teams, keys and the audit log', () => {
     expect((await admin('GET', `/admin/tenants/${tenantId}`)).status).toBe(404);
   });
 
+  it('never deletes the default tenant, with its own 409 code', async () => {
+    const refused = await admin('DELETE', '/admin/tenants/default');
+    expect(refused.status).toBe(409);
+    expect(refused.body.error).toEqual({
+      message: 'The default tenant cannot be deleted.',
+      type: 'conflict_error',
+      param: null,
+      code: 'default_tenant_protected',
+    });
+    expect((await admin('GET', '/admin/tenants/default')).status).toBe(200);
+  });
+
   it('issues keys with team, expiry, tags and rules; lists them by prefix without secrets; patches and revokes them', async () => {
     const tenantId = uid('tenant');
     const teamId = uid('team');

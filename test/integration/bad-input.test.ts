@@ -113,6 +113,21 @@ describe('bad input gets an OpenAI-style error, never a 500', () => {
     expect(await chat({ model: 'gpt-test', messages: [{ role: 'tool', content: 'x' }] })).toMatchObject({ status: 400, param: 'messages[0].tool_call_id' });
   });
 
+  it('stream_options without stream: true → 400 naming stream_options, as OpenAI answers; null is accepted', async () => {
+    const base = { model: 'gpt-test', messages: [{ role: 'user' as const, content: uniqueText('stream options') }] };
+    for (const stream of [false, undefined]) {
+      expect(await chat({ ...base, stream, stream_options: { include_usage: true } })).toMatchObject({
+        status: 400,
+        type: 'invalid_request_error',
+        param: 'stream_options',
+        code: 'invalid_value',
+        message: expect.stringContaining("only allowed when 'stream' is enabled") as unknown,
+      });
+    }
+    const accepted = await gw.openai.chat.completions.create({ ...base, stream: false, stream_options: null });
+    expect(accepted.object).toBe('chat.completion');
+  });
+
   it('unknown model → 404 model_not_found', async () => {
     expect(await chat({ model: 'gpt-9', messages: [{ role: 'user', content: 'x' }] })).toMatchObject({ status: 404, param: 'model', code: 'model_not_found' });
   });

@@ -12,7 +12,8 @@ describe('files and batches', () => {
   let account: TestAccount;
   beforeAll(async () => {
     gw = await startTestGateway({
-      configOverrides: { batch: { page_size: 3, concurrency: 4 }, limits: { max_body_bytes: 64 * 1024, max_file_bytes: 20_000 } },
+      // A request body limit below the file limit, so one line can exceed it.
+      configOverrides: { batch: { page_size: 3, concurrency: 4 }, limits: { max_body_bytes: 4 * 1024, max_file_bytes: 20_000 } },
     });
     account = await newAccount(gw.gateway.pool, gw.url);
   });
@@ -99,6 +100,7 @@ describe('files and batches', () => {
       throw new Error('the upload was accepted');
     }
     const good = chatLine('a', 'gpt-test', 'hi');
+    const overLimit = chatLine('big', 'gpt-test', 'x'.repeat(4 * 1024));
 
     it.each([
       ['invalid JSON', `${JSON.stringify(good)}\n{"custom_id": "b",\n`, 'Line 2: the line is not valid JSON.'],
@@ -121,6 +123,21 @@ describe('files and batches', () => {
       ],
       ['an unknown model', jsonl([chatLine('a', 'no-such-model', 'x')]), 'Line 1: body.model: the model `no-such-model` does not exist.'],
       ['a streaming body', jsonl([{ ...good, body: { ...good.body, stream: true } }]), 'Line 1: body.stream: streaming is not available in a batch.'],
+      [
+        'stream_options without stream',
+        jsonl([{ ...good, body: { ...good.body, stream_options: { include_usage: true } } }]),
+        "Line 1: body: Invalid value for 'stream_options': the parameter is only allowed when 'stream' is enabled.",
+      ],
+      [
+        'a line over limits.max_body_bytes',
+        jsonl([good, overLimit]),
+        `Line 2: the line is ${JSON.stringify(overLimit).length} bytes; a request may be at most 4096 bytes (limits.max_body_bytes).`,
+      ],
+      [
+        'a byte order mark after the start of the file',
+        `${JSON.stringify(good)}\n\uFEFF${JSON.stringify(chatLine('b', 'gpt-test', 'x'))}\n`,
+        'Line 2: the line is not valid JSON.',
+      ],
       ['no lines', '\n\n', 'The file contains no requests.'],
     ])('refuses a file with %s (400, line number)', async (_name, text, message) => {
       const { status, error } = await uploadError(text);
@@ -128,6 +145,18 @@ describe('files and batches', () => {
       expect(error.message).toContain(message);
       expect(error.param).toBe('file');
     });
+
+    it('accepts a file that starts with a UTF-8 byte order mark, and runs its first line', async () => {
+      const lines = [chatLine('bom-1', 'gpt-test', uniqueText('bom one')), chatLine('bom-2', 'gpt-test', uniqueText('bom two'))];
+      const file = await uploadBatchFile(account.openai, `\uFEFF${jsonl(lines)}`);
+      expect(file).toMatchObject({ status: 'processed', bytes: Buffer.byteLength(`\uFEFF${jsonl(lines)}`) });
+      // Stored without the mark: the line is the JSON the batch runs.
+      expect(await (await account.openai.files.content(file.id)).text()).toBe(jsonl(lines));
+      const batch = await account.openai.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
+      const done = await waitForBatch(account.openai, batch.id);
+      expect(done.request_counts).toEqual({ total: 2, completed: 2, failed: 0 });
+      expect((await readResultFile(account.openai, done.output_file_id)).map((l) => l.custom_id)).toEqual(['bom-1', 'bom-2']);
+    }, 30_000);
 
     it('refuses a file over limits.max_file_bytes with 413 and keeps nothing', async () => {
       const big = jsonl(Array.from({ length: 300 }, (_, i) => chatLine(`big-${i}`, 'gpt-test', 'some text to make the file larger than the limit')));

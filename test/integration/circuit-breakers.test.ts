@@ -70,6 +70,8 @@ describe('circuit breakers', () => {
         'cb-admin': { deployments: [{ provider: 'steady', model: 'm-admin' }] },
         'cb-neutral': { deployments: [{ provider: 'steady', model: 'm-neutral' }] },
         'cb-deadline': { deployments: [{ provider: 'steady', model: 'm-deadline' }] },
+        'cb-idem': { deployments: [{ provider: 'steady', model: 'm-idem' }] },
+        'cb-idem-embed': { type: 'embedding', deployments: [{ provider: 'steady', model: 'm-idem-embed' }] },
         'hc-dead': { deployments: [{ provider: 'dead', model: 'm-hc', circuit_breaker: { min_failures: 1 } }] },
         'hc-live': { deployments: [{ provider: 'steady', model: 'm-hc-live' }] },
       },
@@ -252,6 +254,38 @@ describe('circuit breakers', () => {
     );
     expect(rows.map((r) => r.action)).toEqual(['force_open', 'force_open', 'reset']);
     expect(rows[0]).toMatchObject({ before: { state: 'closed' }, after: { state: 'open', forced: true } });
+  });
+
+  it('a malformed Idempotency-Key is 400 even when every deployment is open (checked before the circuits)', async () => {
+    const deployments = ['steady/m-idem', 'steady/m-idem-embed'];
+    for (const id of deployments) expect((await admin('POST', `/admin/circuits/${encodeURIComponent(id)}/open`, { duration_ms: 60_000 })).status).toBe(200);
+    try {
+      const embed = (headers: Record<string, string>) =>
+        fetch(`${a.url}/v1/embeddings`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${a.key}`, 'content-type': 'application/json', ...headers },
+          body: JSON.stringify({ model: 'cb-idem-embed', input: uniqueText('idem') }),
+        });
+      const bad = { 'idempotency-key': 'has a space' };
+      // The circuits are open: a well-formed request is refused at once.
+      expect((await chat(a, 'cb-idem', { headers: { 'idempotency-key': uniqueText('ok').replace(/ /g, '-') } })).status).toBe(503);
+      expect((await embed({})).status).toBe(503);
+
+      const chatAnswer = await chat(a, 'cb-idem', { headers: bad });
+      expect({ status: chatAnswer.status, body: JSON.parse(chatAnswer.body) as unknown }).toEqual({
+        status: 400,
+        body: { error: { message: expect.any(String) as unknown, type: 'invalid_request_error', param: null, code: 'invalid_idempotency_key' } },
+      });
+      const embedAnswer = await embed(bad);
+      expect({ status: embedAnswer.status, body: (await embedAnswer.json()) as unknown }).toEqual({
+        status: 400,
+        body: { error: { message: expect.any(String) as unknown, type: 'invalid_request_error', param: null, code: 'invalid_idempotency_key' } },
+      });
+      // Streams ignore the header, so the open circuit answers.
+      expect((await chat(a, 'cb-idem', { stream: true, headers: bad })).status).toBe(503);
+    } finally {
+      for (const id of deployments) await admin('POST', `/admin/circuits/${encodeURIComponent(id)}/reset`);
+    }
   });
 
   it('the health-check workflow calls every deployment and feeds the shared state', async () => {

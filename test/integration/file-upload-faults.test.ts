@@ -1,5 +1,9 @@
 import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
+import { createFileActivities } from '../../activities/file-activities';
+import { beginUpload, insertLines, newFileId } from '../../db/files';
+import { UPLOAD_SWEEPER_SCHEDULE_ID, ensureUploadSweeperSchedule } from '../../temporal/upload-sweeper';
+import { STALE_UPLOAD_AGE_MS } from '../../workflows/delete-stale-uploads';
 import { newAccount, type TestAccount } from '../support/accounts';
 import { chatLine, jsonl, uploadBatchFile } from '../support/batches';
 import { startTestGateway, type TestGateway } from '../support/test-gateway';
@@ -159,6 +163,66 @@ describe('file upload faults', () => {
     await expectGatewayUp(account);
   });
 
+  describe('more parts than an upload takes', () => {
+    const fieldPart = (name: string, value: string): string => `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`;
+    const extraFields = (count: number): string => Array.from({ length: count }, (_, i) => fieldPart(`note${i}`, 'x')).join('');
+    const end = `--${boundary}--\r\n`;
+    const goodFile = `${fileHead}${jsonl([chatLine('r1', 'gpt-test', 'hi')])}\r\n`;
+    const refusal = (code: string, param: string | null) => ({
+      status: 400,
+      body: { error: { message: expect.any(String) as unknown, type: 'invalid_request_error', param, code } },
+    });
+
+    // busboy stops delivering fields after 10: `purpose` after them was dropped (400 missing
+    // purpose), and fields after the file were dropped silently (the upload was kept).
+    it.each([
+      ['`purpose` after 10 other fields', `${extraFields(10)}${purposePart}${goodFile}${end}`],
+      ['10 more fields after `purpose` and the file', `${purposePart}${goodFile}${extraFields(10)}${end}`],
+    ])('answers %s with 400 too_many_fields and keeps nothing', async (_name, body) => {
+      const account = await newAccount(gw.gateway.pool, gw.url);
+      expect(await post(account, [body])).toEqual(refusal('too_many_fields', null));
+      expect(await uploading(account.tenantId)).toEqual([]);
+      expect((await account.openai.files.list()).data).toEqual([]);
+      await expectGatewayUp(account);
+    });
+
+    it('answers at once when the file starts right after the field over the limit and has not arrived whole', async () => {
+      const account = await newAccount(gw.gateway.pool, gw.url);
+      const body = `${extraFields(10)}${purposePart}${fileHead}${bigJsonl(500_000)}\r\n${end}`;
+      const { socket, answer } = await openUpload(account, Buffer.byteLength(body));
+      // Only the file's start: a part begun after the limit would never end, and the upload would hang.
+      socket.write(body.slice(0, 100_000));
+      const late = new Promise<string>((resolve) => setTimeout(() => resolve('no answer within 5 s'), 5_000));
+      expect(await Promise.race([answer, late])).toEqual(refusal('too_many_fields', null));
+      expect(await uploading(account.tenantId)).toEqual([]);
+      await expectGatewayUp(account);
+    });
+
+    it('removes the lines already stored when too many fields follow the file', async () => {
+      const account = await newAccount(gw.gateway.pool, gw.url);
+      let ids: string[] = [];
+      const answer = await post(account, [`${purposePart}${fileHead}${bigJsonl(500_000)}`, `\r\n${extraFields(10)}${end}`], async () => {
+        ids = await uploadingWith(account.tenantId, 500);
+      });
+      expect(answer).toEqual(refusal('too_many_fields', null));
+      expect(await uploading(account.tenantId)).toEqual([]);
+      expect(await linesOf(ids)).toBe(0);
+      expect((await account.openai.files.list()).data).toEqual([]);
+      await expectGatewayUp(account);
+    });
+
+    it.each([
+      ['a second `file` part', `${purposePart}${goodFile}${partHead('file', 'b.jsonl')}${jsonl([chatLine('r2', 'gpt-test', 'hi')])}\r\n${end}`],
+      ['another file part before `file`', `${purposePart}${partHead('notes', 'b.txt')}notes\r\n${goodFile}${end}`],
+    ])('answers %s with 400 too_many_files and keeps nothing', async (_name, body) => {
+      const account = await newAccount(gw.gateway.pool, gw.url);
+      expect(await post(account, [body])).toEqual(refusal('too_many_files', 'file'));
+      expect(await uploading(account.tenantId)).toEqual([]);
+      expect((await account.openai.files.list()).data).toEqual([]);
+      await expectGatewayUp(account);
+    });
+  });
+
   it('removes an upload whose client goes away mid-body, and keeps completed ones', async () => {
     const account = await newAccount(gw.gateway.pool, gw.url);
     const body = `${purposePart}${partHead('file', 'big.jsonl')}${bigJsonl(6_000_000)}\r\n--${boundary}--\r\n`;
@@ -173,4 +237,45 @@ describe('file upload faults', () => {
     const { rows } = await gw.gateway.pool.query<{ status: string }>('SELECT status FROM files WHERE tenant_id = $1', [account.tenantId]);
     expect(rows).toEqual([{ status: 'processed' }]);
   }, 30_000);
+
+  describe('uploads a process died in the middle of', () => {
+    const line = { lineNo: 1, customId: 'r1', url: '/v1/chat/completions', line: JSON.stringify(chatLine('r1', 'gpt-test', 'hi')) };
+
+    /** An upload left `uploading` with one line stored, as a process killed mid-upload leaves it, begun `ageMs` ago. */
+    async function crashedUpload(account: TestAccount, ageMs: number): Promise<string> {
+      const id = newFileId();
+      await beginUpload(gw.gateway.pool, { id, tenantId: account.tenantId, keyId: account.keyId, filename: 'crashed.jsonl' });
+      await insertLines(gw.gateway.pool, id, [line]);
+      await gw.gateway.pool.query(`UPDATE files SET created_at = now() - $2 * interval '1 millisecond' WHERE id = $1`, [id, ageMs]);
+      return id;
+    }
+
+    it('are deleted with their lines once an hour old, idempotently; younger ones stay', async () => {
+      const account = await newAccount(gw.gateway.pool, gw.url);
+      const stale = await crashedUpload(account, STALE_UPLOAD_AGE_MS + 60_000);
+      const fresh = await crashedUpload(account, STALE_UPLOAD_AGE_MS - 60_000);
+      const sweep = createFileActivities({ pool: gw.gateway.pool });
+      const input = { olderThanMs: STALE_UPLOAD_AGE_MS, limit: 100 };
+      expect(await sweep.deleteStaleUploads(input)).toBeGreaterThanOrEqual(1);
+      expect(await uploading(account.tenantId)).toEqual([{ id: fresh, lines: 1 }]);
+      expect(await linesOf([stale])).toBe(0);
+      // A retried activity finds nothing more to do and leaves the young upload alone.
+      await sweep.deleteStaleUploads(input);
+      expect(await uploading(account.tenantId)).toEqual([{ id: fresh, lines: 1 }]);
+    });
+
+    it('are swept by the switchyard-upload-sweeper Schedule (every minute, overlap SKIP)', async () => {
+      const described = await gw.gateway.client.schedule.getHandle(UPLOAD_SWEEPER_SCHEDULE_ID).describe();
+      expect(described.policies.overlap).toBe('SKIP');
+      expect(described.spec.intervals?.[0]?.every).toBe(60_000);
+      expect(described.action).toMatchObject({ type: 'startWorkflow', workflowType: 'deleteStaleUploadsWorkflow', taskQueue: 'switchyard-interactive' });
+      expect(await ensureUploadSweeperSchedule(gw.gateway.client)).toBe('exists');
+
+      const account = await newAccount(gw.gateway.pool, gw.url);
+      const stale = await crashedUpload(account, 2 * STALE_UPLOAD_AGE_MS);
+      await gw.gateway.client.schedule.getHandle(UPLOAD_SWEEPER_SCHEDULE_ID).trigger();
+      await waitFor('the Schedule to sweep the stale upload', async () => ((await uploading(account.tenantId)).length === 0 ? true : undefined));
+      expect(await linesOf([stale])).toBe(0);
+    });
+  });
 });

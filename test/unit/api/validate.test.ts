@@ -61,4 +61,21 @@ describe('chat request validation', () => {
     expect(error(null)).toMatchObject({ code: 'invalid_request_body' });
     expect(error('text')).toMatchObject({ code: 'invalid_request_body' });
   });
+
+  it('refuses stream_options unless stream is true, as OpenAI does; null stays accepted', () => {
+    const base = { model: 'm', messages: [{ role: 'user', content: 'x' }] };
+    for (const stream of [false, null, undefined]) {
+      expect(error({ ...base, stream, stream_options: { include_usage: true } })).toMatchObject({
+        status: 400,
+        type: 'invalid_request_error',
+        param: 'stream_options',
+        code: 'invalid_value',
+        message: expect.stringContaining("only allowed when 'stream' is enabled") as unknown,
+      });
+      expect(validateBody(chatRequestSchema, { ...base, stream, stream_options: null })).toMatchObject(base);
+    }
+    expect(validateBody(chatRequestSchema, { ...base, stream: true, stream_options: { include_usage: true } })).toMatchObject({ stream: true });
+    // A field-level fault still wins: it names its own field.
+    expect(error({ ...base, stream_options: { include_usage: 'yes' } })).toMatchObject({ param: 'stream_options.include_usage' });
+  });
 });

@@ -46,4 +46,27 @@ describe('parseInputLine', () => {
   ])('refuses %j', (line, expected) => {
     expect(reason(line)).toBe(expected);
   });
+
+  it('refuses a line over limits.max_body_bytes, as the synchronous endpoints refuse such a body', () => {
+    const small = parseConfig(
+      {
+        providers: { p: { type: 'openai', base_url: 'http://127.0.0.1:1/v1' } },
+        models: { chat: { deployments: [{ provider: 'p', model: 'x' }] } },
+        limits: { max_body_bytes: 1024 },
+      },
+      {},
+    );
+    const sized = (bytes: number): string => {
+      const text = JSON.stringify({ ...chat, body: { ...chat.body, messages: [{ role: 'user', content: '' }] } });
+      // 'é' is two bytes: the limit counts UTF-8 bytes, not characters.
+      const filler = 'é'.repeat(Math.floor((bytes - Buffer.byteLength(text)) / 2)) + 'x'.repeat((bytes - Buffer.byteLength(text)) % 2);
+      const line = JSON.stringify({ ...chat, body: { ...chat.body, messages: [{ role: 'user', content: filler }] } });
+      expect(Buffer.byteLength(line)).toBe(bytes);
+      return line;
+    };
+    expect(parseInputLine(sized(1024), small)).toMatchObject({ customId: 'c1' });
+    expect(() => parseInputLine(sized(1025), small)).toThrow(
+      new InputLineError('the line is 1025 bytes; a request may be at most 1024 bytes (limits.max_body_bytes)'),
+    );
+  });
 });
