@@ -10,6 +10,7 @@ import type { RateLimiter } from '../ratelimit/rate-limiter';
 import type { CircuitBreakers } from '../circuit/circuit-breakers';
 import type { OrderDeployments } from '../config/route-plan';
 import type { DeploymentStats } from '../routing/deployment-stats';
+import type { CredentialReferencePolicy } from '../secrets/credential-reference';
 import type { SecretBox } from '../secrets/secret-box';
 import type { ClientKeys } from './client-keys';
 import type { HttpDrain } from './drain';
@@ -47,6 +48,8 @@ export interface ApiDeps {
   readonly balancer?: OrderDeployments;
   /** Seals and opens secrets at rest under the master key; unset = no master key configured. */
   readonly secretBox?: SecretBox;
+  /** Which `env:`/`file:` credential references the admin API accepts; unset = no `file:` reference. */
+  readonly credentialReferences?: CredentialReferencePolicy;
   /** Results handed over by this process's interactive worker (early answers); unset = `result()` only. */
   readonly answers?: EarlyAnswers;
 }

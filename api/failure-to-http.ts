@@ -2,6 +2,7 @@ import { ApplicationFailure, TimeoutFailure, type WorkflowFailedError } from '@t
 import { FailureType, isFailureType } from '../errors/failure-types';
 import { type UpstreamError, type UpstreamErrorDetails } from '../errors/upstream-error';
 import type { BudgetRefusal } from '../db/ledger/types';
+import { credentialsRefusedMessage } from '../providers/error-classification';
 import { HttpError } from './http-error';
 
 interface Mapping {
@@ -90,7 +91,12 @@ function isPriceUnknown(value: unknown): value is PriceUnknownDetails {
   return typeof value === 'object' && value !== null && 'models' in value && Array.isArray(value.models);
 }
 
-/** Maps an upstream failure (from the fast path or a failed workflow) to an HttpError. */
+/**
+ * Maps an upstream failure (from the fast path or a failed workflow) to an HttpError. The
+ * upstream's message is passed on, except for an auth failure: its wording can quote part of the
+ * gateway's own key, so the client is told only which provider refused the gateway's credentials
+ * and with which status, built from the structured details whatever `message` says.
+ */
 export function upstreamFailureToHttp(failureType: FailureType, message: string, details?: Partial<UpstreamErrorDetails>): HttpError {
   const m = MAPPING[failureType];
   const headers: Record<string, string> = {};
@@ -98,7 +104,11 @@ export function upstreamFailureToHttp(failureType: FailureType, message: string,
     headers['retry-after'] = String(Math.max(1, Math.ceil(details.retryAfterMs / 1000)));
   }
   const prefix = failureType === FailureType.RequestTimeout ? '' : details?.provider ? `upstream ${details.provider}: ` : 'upstream: ';
-  return new HttpError(m.status, prefix + message, {
+  const text =
+    failureType === FailureType.ProviderAuth
+      ? `${credentialsRefusedMessage(details?.status)}. The gateway's configuration is at fault, not your API key.`
+      : message;
+  return new HttpError(m.status, prefix + text, {
     type: m.type,
     code: failureType === FailureType.ProviderBadRequest && details?.code ? details.code : m.code,
     param: details?.param ?? null,

@@ -27,6 +27,7 @@ async function main(): Promise<void> {
     historyKeyring: history.keyring,
     codecCorsOrigins: env.SWITCHYARD_CODEC_CORS_ORIGINS,
     masterKey: masterKeyFrom(env),
+    credentialFileDirs: env.SWITCHYARD_CREDENTIAL_FILE_DIRS,
     logger,
     tracing: tracingSettingsFromEnv(env),
   });

@@ -61,6 +61,7 @@ async function main(): Promise<void> {
       // The UI this command started may sit on another port than 8233 (TEMPORAL_UI_PORT).
       codecCorsOrigins: env.SWITCHYARD_CODEC_CORS_ORIGINS ?? codecOriginsWithUi(infra.temporalUiUrl),
       masterKey,
+      credentialFileDirs: env.SWITCHYARD_CREDENTIAL_FILE_DIRS,
       logger,
       tracing: tracingSettingsFromEnv(env),
     });

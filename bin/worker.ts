@@ -17,6 +17,7 @@ async function main(): Promise<void> {
     pricesFile: env.SWITCHYARD_PRICES_FILE,
     historyKeyring: history.keyring,
     masterKey: masterKeyFrom(env),
+    credentialFileDirs: env.SWITCHYARD_CREDENTIAL_FILE_DIRS,
     logger,
     tracing: tracingSettingsFromEnv(env),
   });

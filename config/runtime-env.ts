@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from './load-config';
 
@@ -18,6 +19,20 @@ const envSchema = z.object({
   /** Master key sealing secrets at rest: base64 of 32 bytes, or a file holding it. */
   SWITCHYARD_MASTER_KEY: z.string().min(1).optional(),
   SWITCHYARD_MASTER_KEY_FILE: z.string().min(1).optional(),
+  /**
+   * Colon-separated absolute directories that `file:` credential references (POST
+   * /admin/credentials) may read from; unset: `file:` references are refused.
+   */
+  SWITCHYARD_CREDENTIAL_FILE_DIRS: z
+    .string()
+    .optional()
+    .transform((v) =>
+      (v ?? '')
+        .split(':')
+        .map((dir) => dir.trim())
+        .filter((dir) => dir !== ''),
+    )
+    .refine((dirs) => dirs.every((dir) => path.isAbsolute(dir)), 'must list absolute paths, separated by colons'),
   /** Whether `npm run api` also polls the interactive task queue (needed for eager start). */
   SWITCHYARD_API_WORKER: boolFlag,
   DATABASE_URL: z.string().url().optional(),

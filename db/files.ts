@@ -95,6 +95,23 @@ export async function abortUpload(db: Queryable, fileId: string): Promise<void> 
   await db.query(`DELETE FROM files WHERE id = $1 AND status = 'uploading'`, [fileId]);
 }
 
+/**
+ * Removes up to `limit` uploads still `uploading` that began more than `olderThanMs` ago, oldest
+ * first, and their lines, as {@link abortUpload} does (the lines go by `ON DELETE CASCADE`):
+ * the uploads of a process that died before it could finish or abort them. Idempotent: run
+ * again, it deletes whatever is stale by then, possibly nothing; rows another sweep holds are
+ * skipped. Returns how many uploads it removed.
+ */
+export async function deleteStaleUploads(db: Queryable, opts: { olderThanMs: number; limit: number }): Promise<number> {
+  const { rowCount } = await db.query(
+    `DELETE FROM files WHERE id IN (
+       SELECT id FROM files WHERE status = 'uploading' AND created_at < now() - $1 * interval '1 millisecond'
+       ORDER BY created_at LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+    [opts.olderThanMs, opts.limit],
+  );
+  return rowCount ?? 0;
+}
+
 /** A visible file of the tenant; null when unknown, deleted, still uploading or another tenant's. */
 export async function getFile(db: Queryable, tenantId: string, id: string): Promise<FileRecord | null> {
   const { rows } = await db.query<FileRow>(

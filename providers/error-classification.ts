@@ -13,7 +13,7 @@ export interface HttpFailure {
   /** Provider id from the config, copied onto the error. */
   readonly provider: string;
   readonly status: number;
-  /** The upstream's own error message. */
+  /** The upstream's own error message (dropped for auth failures). */
   readonly message: string;
   /** From {@link parseRetryAfterMs}; also turns a 503 into a rate limit. */
   readonly retryAfterMs?: number;
@@ -40,13 +40,32 @@ export function failureTypeForStatus(status: number, hasRetryAfter = false): Fai
   return FailureType.ProviderBadResponse;
 }
 
-/** Builds the `UpstreamError` for an HTTP error answer; context-length wins over bad request. */
+/**
+ * What an auth failure (`ProviderAuth`: 401, 402, 403) says in place of the upstream's own
+ * message. A provider's wording can quote part of the gateway's key (OpenAI: "Incorrect API key
+ * provided: sk-abc1*****wxyz"), and an `UpstreamError`'s message travels on to the activity's
+ * failure, the worker's log, workflow history and the client; so it is dropped where the error is
+ * built. The status stays, and the upstream's `code` (e.g. `invalid_api_key`) stays in the details.
+ */
+export function credentialsRefusedMessage(status: number | undefined): string {
+  return `the provider refused the gateway's credentials${status === undefined ? '' : ` (HTTP ${status})`}`;
+}
+
+/** `message`, unless the failure is an auth failure: then {@link credentialsRefusedMessage}. */
+export function safeUpstreamMessage(failureType: FailureType, message: string, status: number | undefined): string {
+  return failureType === FailureType.ProviderAuth ? credentialsRefusedMessage(status) : message;
+}
+
+/**
+ * Builds the `UpstreamError` for an HTTP error answer; context-length wins over bad request.
+ * An auth failure's message is replaced (see {@link credentialsRefusedMessage}).
+ */
 export function upstreamErrorFromStatus(failure: HttpFailure): UpstreamError {
   let failureType = failureTypeForStatus(failure.status, failure.retryAfterMs !== undefined);
   if (failureType === FailureType.ProviderBadRequest && failure.contextLength) {
     failureType = FailureType.ProviderContextLength;
   }
-  return new UpstreamError(failure.message, {
+  return new UpstreamError(safeUpstreamMessage(failureType, failure.message, failure.status), {
     failureType,
     status: failure.status,
     retryAfterMs: failure.retryAfterMs,
@@ -107,14 +126,22 @@ export function transportFailureType(err: unknown): FailureType | undefined {
   return undefined;
 }
 
-/** An `UpstreamError` without HTTP status (timeouts, connection failures, mid-stream errors). */
+/**
+ * An `UpstreamError` without HTTP status (timeouts, connection failures, mid-stream errors such
+ * as Anthropic's `authentication_error` event, whose message is replaced like a 401's).
+ */
 export function upstreamErrorWithoutStatus(
   failureType: FailureType,
   message: string,
   provider: string,
   extra: { readonly code?: string | null; readonly retryAfterMs?: number } = {},
 ): UpstreamError {
-  return new UpstreamError(message, { failureType, provider, code: extra.code ?? undefined, retryAfterMs: extra.retryAfterMs });
+  return new UpstreamError(safeUpstreamMessage(failureType, message, undefined), {
+    failureType,
+    provider,
+    code: extra.code ?? undefined,
+    retryAfterMs: extra.retryAfterMs,
+  });
 }
 
 /** `err.message` for errors and error-like objects; never a dump of the object (it may hold request content). */

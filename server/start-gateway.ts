@@ -30,6 +30,8 @@ import { historyDataConverter } from '../temporal/data-converter';
 import type { HistoryKeyring } from '../temporal/history-keyring';
 import { ensureSearchAttributes } from '../temporal/ensure-search-attributes';
 import { ensureRequestBodyRetentionSchedule } from '../temporal/request-body-retention';
+import { ensureUploadSweeperSchedule } from '../temporal/upload-sweeper';
+import type { CredentialReferencePolicy } from '../secrets/credential-reference';
 import { CredentialResolver } from '../secrets/credential-resolver';
 import { SecretBox } from '../secrets/secret-box';
 import { createInteractiveWorker } from '../worker/create-worker';
@@ -75,6 +77,11 @@ export interface GatewayOptions {
   readonly masterKey?: Buffer;
   /** How long a resolved provider credential is cached, in ms (default 2000). */
   readonly credentialCacheTtlMs?: number;
+  /**
+   * Absolute directories that `file:` credential references may name (stored through the admin
+   * API, read by the resolver): `SWITCHYARD_CREDENTIAL_FILE_DIRS`. Default none: `file:` refused.
+   */
+  readonly credentialFileDirs?: readonly string[];
 }
 
 export interface RunningGateway {
@@ -125,7 +132,8 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   const budgetAlerts = temporalAlertNotifier(client, opts.logger);
   const secretBox = opts.masterKey ? new SecretBox(opts.masterKey) : undefined;
   const metrics = createMetrics();
-  const credentials = new CredentialResolver({ pool, box: secretBox }, opts.credentialCacheTtlMs);
+  const credentialReferences: CredentialReferencePolicy = Object.freeze({ fileDirs: Object.freeze([...(opts.credentialFileDirs ?? [])]) });
+  const credentials = new CredentialResolver({ pool, box: secretBox, references: credentialReferences }, opts.credentialCacheTtlMs);
   // The worker's own metrics on the same /metrics, when the runtime buffers them.
   const detachTemporalMetrics = TemporalMetricsBridge.forRuntime()?.attach(metrics.registry);
   const providers = tracing ? tracing.providerRegistry(opts.config, { credentials }) : new ProviderRegistry(opts.config, { credentials });
@@ -203,6 +211,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       deploymentStats,
       balancer: createDeploymentBalancer(deploymentStats),
       secretBox,
+      credentialReferences,
       answers,
     });
     const host = opts.host ?? '127.0.0.1';
@@ -311,6 +320,8 @@ async function ensureSchedules(client: Client, opts: GatewayOptions): Promise<vo
     { name: 'budget alert sweeper', ensure: () => ensureBudgetAlertSweeperSchedule(client) },
     // Without it, logged bodies outlive their retention (the admin listing still hides them).
     { name: 'request body retention', ensure: () => ensureRequestBodyRetentionSchedule(client) },
+    // Without it, uploads a dead process left unfinished keep their rows and lines (never visible).
+    { name: 'upload sweeper', ensure: () => ensureUploadSweeperSchedule(client) },
     // Without it, keys with max_age_seconds are not rotated automatically (admins still can).
     { name: 'key rotation', ensure: () => ensureKeyRotationSchedule(client) },
   ];

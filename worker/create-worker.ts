@@ -9,6 +9,7 @@ import { createCredentialRotationActivities } from '../activities/credential-rot
 import { createKeyRotationActivities } from '../activities/key-rotation-activities';
 import { createProviderActivities } from '../activities/provider-activities';
 import { createRequestBodyActivities } from '../activities/request-body-activities';
+import { createFileActivities } from '../activities/file-activities';
 import type { CircuitBreakers } from '../circuit/circuit-breakers';
 import type { GatewayConfig } from '../config/gateway-config';
 import type { DeploymentStats } from '../routing/deployment-stats';
@@ -36,8 +37,9 @@ export { WORKFLOWS_PATH } from './workflows-path';
 
 /**
  * The interactive-queue worker: request workflows, their provider activities, the budget
- * activities (reserve/settle/release, run as local activities by the request workflows) and the
- * budget sweepers' activities, and budget alert delivery.
+ * activities (reserve/settle/release, run as local activities by the request workflows), the
+ * maintenance Schedules' activities (budget and alert sweepers, body retention, stale uploads),
+ * and budget alert delivery.
  *
  * @param pool the ledger's database.
  * @param prices price cache; default: the process's shared one for `pool` (30 s TTL).
@@ -92,6 +94,7 @@ export async function createInteractiveWorker(opts: {
         ...budget,
         ...createBudgetAlertActivities({ pool: opts.pool }),
         ...createRequestBodyActivities({ pool: opts.pool }),
+        ...createFileActivities({ pool: opts.pool }),
         ...createKeyRotationActivities({ pool: opts.pool, box: opts.secretBox }),
         ...createCredentialRotationActivities({ pool: opts.pool }),
       },

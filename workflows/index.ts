@@ -5,6 +5,7 @@ export { releaseExpiredReservationsWorkflow } from './release-expired-reservatio
 export { budgetAlertWorkflow } from './budget-alert';
 export { redeliverBudgetAlertsWorkflow } from './redeliver-budget-alerts';
 export { deleteExpiredRequestBodiesWorkflow } from './delete-expired-request-bodies';
+export { deleteStaleUploadsWorkflow } from './delete-stale-uploads';
 export { deploymentHealthCheckWorkflow } from './health-check';
 export { keyRotationWorkflow } from './key-rotation';
 export { credentialRotationWorkflow } from './credential-rotation';

@@ -19,6 +19,7 @@ import { inTransaction } from '../../db/ledger/transaction';
 import { credentialBody, credentialRotationBody } from '../../rotation/credential-rotation';
 import { CREDENTIAL_ROTATION_ACTOR, credentialRotationWorkflowId } from '../../rotation/credential-rotation-types';
 import { DEFAULT_GRACE_PERIOD_SECONDS } from '../../rotation/key-rotation-types';
+import { refuseReference } from '../../secrets/credential-reference';
 import { credentialContext } from '../../secrets/credential-resolver';
 import { secretFingerprint, type SecretBox } from '../../secrets/secret-box';
 import { TaskQueue } from '../../temporal/task-queues';
@@ -64,6 +65,26 @@ function notFound(id: string): HttpError {
   return new HttpError(404, `No credential with id ${id}.`, { code: 'credential_not_found' });
 }
 
+/** 400 unless the loaded config declares `provider`: a credential for no provider is never used. */
+function checkProvider(deps: ApiDeps, provider: string): void {
+  if (deps.config.providers.has(provider)) return;
+  throw new HttpError(400, `Invalid value for 'provider': the config declares no provider ${JSON.stringify(provider)}.`, {
+    param: 'provider',
+    code: 'invalid_value',
+  });
+}
+
+/**
+ * 400 for a reference the policy refuses (`secrets/credential-reference.ts`): one naming the
+ * gateway's own secrets, or a file outside `SWITCHYARD_CREDENTIAL_FILE_DIRS`. Its value would
+ * be sent upstream as a key.
+ */
+async function checkReference(deps: ApiDeps, reference: string | undefined): Promise<void> {
+  if (reference === undefined) return;
+  const refusal = await refuseReference(reference, deps.credentialReferences ?? { fileDirs: [] });
+  if (refusal !== undefined) throw new HttpError(400, `Invalid value for 'reference': ${refusal}`, { param: 'reference', code: 'invalid_value' });
+}
+
 /** The version to store: a secret sealed under the master key (bound to its row), or a reference. */
 function versionOf(box: SecretBox | undefined, body: { secret?: string; reference?: string }, id: string, version: number): NewCredentialVersion {
   if (body.reference)
@@ -76,6 +97,8 @@ function versionOf(box: SecretBox | undefined, body: { secret?: string; referenc
 export function createCredentialRoute(deps: ApiDeps) {
   return async function createCredentialHandler(req: Request, res: Response): Promise<void> {
     const body = validateBody(createSchema, req.body);
+    checkProvider(deps, body.provider);
+    await checkReference(deps, body.reference);
     const id = body.id ?? newCredentialId();
     const created = await inTransaction(deps.pool, async (db) => {
       if (!(await insertCredential(db, { id, provider: body.provider, version: versionOf(deps.secretBox, body, id, 1) }))) {
@@ -147,6 +170,7 @@ export function rotateCredentialRoute(deps: ApiDeps) {
   return async function rotateCredentialHandler(req: Request, res: Response): Promise<void> {
     const id = String(req.params.id);
     const body = validateBody(rotateSchema, req.body);
+    await checkReference(deps, body.reference);
     const rotation = await inTransaction(deps.pool, async (db) => {
       const before = await getCredential(db, id, { forUpdate: true });
       if (!before) throw notFound(id);

@@ -7,6 +7,7 @@ import * as batches from './006-batches';
 import * as rotationCredentials from './007-rotation-credentials';
 import * as circuitBreakers from './008-circuit-breakers';
 import * as requestLogging from './009-request-logging';
+import * as staleUploads from './010-stale-uploads';
 
 /** Migrations in order. Append only: an applied migration is never edited. */
 export const MIGRATIONS: ReadonlyArray<{ readonly id: string; readonly sql: string }> = [
@@ -19,4 +20,5 @@ export const MIGRATIONS: ReadonlyArray<{ readonly id: string; readonly sql: stri
   { id: '007-rotation-credentials', sql: rotationCredentials.sql },
   { id: '008-circuit-breakers', sql: circuitBreakers.sql },
   { id: '009-request-logging', sql: requestLogging.sql },
+  { id: '010-stale-uploads', sql: staleUploads.sql },
 ];

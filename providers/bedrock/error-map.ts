@@ -1,6 +1,6 @@
 import { FailureType } from '../../errors/failure-types';
 import { UpstreamError } from '../../errors/upstream-error';
-import { failureTypeForStatus, messageOf, transportFailureType } from '../error-classification';
+import { failureTypeForStatus, messageOf, safeUpstreamMessage, transportFailureType } from '../error-classification';
 import { parseRetryAfterMs, type HeaderSource } from '../retry-after';
 
 /**
@@ -69,9 +69,11 @@ export function classifyBedrockError(err: unknown, provider: string): UpstreamEr
   if (status === 503 && retryAfterMs !== undefined && failureType === FailureType.ProviderServerError) {
     failureType = FailureType.ProviderRateLimited;
   }
-  return new UpstreamError(message, {
+  const httpStatus = status !== undefined && status >= 300 ? status : undefined;
+  // A missing local credential chain is the SDK's own text; AWS's 403 wording is replaced like any auth failure's.
+  return new UpstreamError(name === 'CredentialsProviderError' ? message : safeUpstreamMessage(failureType, message, httpStatus), {
     failureType,
-    status: status !== undefined && status >= 300 ? status : undefined,
+    status: httpStatus,
     retryAfterMs,
     provider,
     code: isServiceError ? name : undefined,

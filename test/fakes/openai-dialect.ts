@@ -27,7 +27,7 @@ const CONTEXT_ERROR: OpenAiErrorShape = {
 const ERRORS: Readonly<Record<number, OpenAiErrorShape>> = {
   400: { message: 'Invalid request.', type: 'invalid_request_error', param: null, code: null },
   401: {
-    message: 'Incorrect API key provided: bad-key.',
+    message: 'Incorrect API key provided. You can find your API key at https://platform.openai.com/account/api-keys.',
     type: 'invalid_request_error',
     param: null,
     code: 'invalid_api_key',
@@ -60,9 +60,24 @@ const SERVER_ERROR: OpenAiErrorShape = {
   code: null,
 };
 
+/**
+ * The key as OpenAI quotes it in a 401 ("sk-abc1****…wxyz"): its first and last characters (up to
+ * 4 each, a third of the key at most) around stars.
+ */
+export function maskedKey(key: string): string {
+  const keep = Math.min(4, Math.floor(key.length / 3));
+  return `${key.slice(0, keep)}${'*'.repeat(Math.max(4, key.length - 2 * keep))}${key.slice(key.length - keep)}`;
+}
+
 /** OpenAI's error body for a status; 529 reads as 503, anything unknown as a server error. */
 function errorShape(error: UpstreamError): OpenAiErrorShape {
   if (error.reason === 'context') return CONTEXT_ERROR;
+  if (error.status === 401 && error.presentedKey !== undefined) {
+    return {
+      ...ERRORS[401]!,
+      message: `Incorrect API key provided: ${maskedKey(error.presentedKey)}. You can find your API key at https://platform.openai.com/account/api-keys.`,
+    };
+  }
   return ERRORS[error.status === 529 ? 503 : error.status] ?? SERVER_ERROR;
 }
 

@@ -42,6 +42,13 @@ function hasBadKey(headers: IncomingHttpHeaders, refused: ReadonlySet<string>): 
   return false;
 }
 
+/** The key a Bearer, `x-api-key` or `api-key` header carries (not SigV4's), for the messages that quote it. */
+function presentedKey(headers: IncomingHttpHeaders): string | undefined {
+  const bearer = /^Bearer (.+)$/.exec(headers.authorization ?? '')?.[1];
+  const header = headers['x-api-key'] ?? headers['api-key'];
+  return bearer ?? (typeof header === 'string' ? header : undefined);
+}
+
 /** Serves one request; rejects only on unexpected internal errors. */
 export async function handleRequest(req: IncomingRequest, res: Reply, state: HandlerState): Promise<void> {
   const route = matchRoute(req.method ?? 'GET', req.url ?? '/');
@@ -86,13 +93,13 @@ export async function handleRequest(req: IncomingRequest, res: Reply, state: Han
     });
   }
   if (hasBadKey(req.headers, state.refused)) {
-    dialect.sendError(res, { status: 401, reason: 'bad-key' });
+    dialect.sendError(res, { status: 401, reason: 'bad-key', presentedKey: presentedKey(req.headers) });
     return;
   }
   const directives = parseDirectives(view.lastUserText);
   const delayMs = directives.delayMs + (state.delayMs ?? 0);
   if (delayMs > 0 && !(await waitUnlessClosed(res, delayMs))) return;
-  if (directives.fault !== undefined && (await applyFault(directives.fault, directives.tool, dialect, view, res, state))) return;
+  if (directives.fault !== undefined && (await applyFault(directives.fault, directives.tool, dialect, view, res, state, presentedKey(req.headers)))) return;
   answer(res, dialect, view, directives.tool, 'end', directives.gapMs);
 }
 
@@ -107,12 +114,20 @@ function answer(res: Reply, dialect: ProviderDialect, view: RequestView, wantToo
 }
 
 /** Applies a fault; resolves true when it answered (or withheld) the response itself. */
-async function applyFault(fault: Fault, wantTool: boolean, dialect: ProviderDialect, view: RequestView, res: Reply, state: HandlerState): Promise<boolean> {
+async function applyFault(
+  fault: Fault,
+  wantTool: boolean,
+  dialect: ProviderDialect,
+  view: RequestView,
+  res: Reply,
+  state: HandlerState,
+  key: string | undefined,
+): Promise<boolean> {
   switch (fault.kind) {
     case 'status': {
       if (fault.times !== undefined && state.ledger.attempt(dialect.provider, view.lastUserText) > fault.times) return false;
       const retryAfterSeconds = fault.retryAfterSeconds ?? (fault.status === 429 ? DEFAULT_RETRY_AFTER_SECONDS : undefined);
-      dialect.sendError(res, { status: fault.status, retryAfterSeconds });
+      dialect.sendError(res, { status: fault.status, retryAfterSeconds, presentedKey: key });
       return true;
     }
     case 'context':

@@ -98,6 +98,8 @@ export interface UpstreamError {
   retryAfterSeconds?: number;
   /** Overrides the provider's canned message. */
   message?: string;
+  /** The credential the request presented: OpenAI's 401 quotes a masked fragment of it. */
+  presentedKey?: string;
 }
 
 /** The deterministic reply the fake gives, before dialect formatting. */

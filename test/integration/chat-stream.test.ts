@@ -1,9 +1,12 @@
-import { startTestGateway, uniqueText, type TestGateway } from '../support/test-gateway';
+import { maskedKey } from '../fakes/openai-dialect';
+import { capturingLogger, waitUntil } from '../support/log-capture';
+import { FAKE_UPSTREAM_KEY, startTestGateway, uniqueText, type TestGateway } from '../support/test-gateway';
 
 describe('streaming fast path', () => {
   let gw: TestGateway;
+  const logs = capturingLogger();
   beforeAll(async () => {
-    gw = await startTestGateway();
+    gw = await startTestGateway({ logger: logs.logger });
   });
   afterAll(async () => {
     await gw.stop();
@@ -95,6 +98,32 @@ describe('streaming fast path', () => {
       .catch((e: unknown) => e);
     expect((err as { status: number }).status).toBe(400);
     expect((err as { code: string }).code).toBe('context_length_exceeded');
+    // The upstream's own words about the client's request are passed on.
+    expect((err as Error).message).toContain("upstream oai: This model's maximum context length is 128000 tokens.");
+  });
+
+  it("answers an upstream 401 with a 502 naming the provider, never the upstream's message quoting the gateway's key", async () => {
+    // The fake answers like OpenAI: "Incorrect API key provided: fake*********-key. …".
+    const fragment = maskedKey(FAKE_UPSTREAM_KEY);
+    const res = await fetch(`${gw.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${gw.key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'gpt-test', stream: true, messages: [{ role: 'user', content: uniqueText('refused', '#fault=401') }] }),
+    });
+    const text = await res.text();
+    expect(res.status).toBe(502);
+    expect((JSON.parse(text) as { error: unknown }).error).toEqual({
+      message: "upstream oai: the provider refused the gateway's credentials (HTTP 401). The gateway's configuration is at fault, not your API key.",
+      type: 'api_error',
+      param: null,
+      code: 'upstream_auth_error',
+    });
+    expect(text).not.toContain(fragment);
+    expect(text).not.toContain('Incorrect API key');
+    // The request's log line (written once the response closes) carries the error type only.
+    await waitUntil('the request log line', async () => logs.text().includes('"errorType":"upstream_auth_error"'));
+    expect(logs.text()).not.toContain(fragment);
+    expect(logs.text()).not.toContain('Incorrect API key');
   });
 
   it('ends the stream with an error event when the upstream is cut mid-way', async () => {

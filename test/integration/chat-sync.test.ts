@@ -1,5 +1,9 @@
+import { inspect } from 'node:util';
+import { DefaultLogger, type LogEntry } from '@temporalio/worker';
 import { SA } from '../../temporal/search-attributes';
-import { startTestGateway, uniqueText, type TestGateway } from '../support/test-gateway';
+import { maskedKey } from '../fakes/openai-dialect';
+import { capturingLogger, waitUntil } from '../support/log-capture';
+import { FAKE_UPSTREAM_KEY, installTestRuntime, startTestGateway, uniqueText, type TestGateway } from '../support/test-gateway';
 import { closedWorkflow } from '../support/closed-workflow';
 
 const weatherTool = {
@@ -13,8 +17,12 @@ const weatherTool = {
 
 describe('durable chat completions through the official openai client', () => {
   let gw: TestGateway;
+  const logs = capturingLogger();
+  /** The Temporal SDK's own log lines (it logs every failed activity attempt with its error). */
+  const sdkLog: string[] = [];
   beforeAll(async () => {
-    gw = await startTestGateway();
+    installTestRuntime(new DefaultLogger('WARN', (entry: LogEntry) => sdkLog.push(`${entry.level} ${entry.message} ${inspect(entry.meta, { depth: 6 })}`)));
+    gw = await startTestGateway({ logger: logs.logger });
   });
   afterAll(async () => {
     await gw.stop();
@@ -168,6 +176,41 @@ describe('durable chat completions through the official openai client', () => {
     const b = uniqueText('bedrock params');
     await gw.openai.chat.completions.create({ model: 'bedrock-test', messages: [{ role: 'user', content: b }], max_tokens: 44, top_p: 0.7 });
     expect(gw.fake.requests.find((r) => r.lastUserText === b)!.body).toMatchObject({ inferenceConfig: { maxTokens: 44, topP: 0.7 } });
+  });
+
+  it("answers an upstream 401 with a 502 naming the provider, never the upstream's message quoting the gateway's key", async () => {
+    // The fake answers like OpenAI: "Incorrect API key provided: fake*********-key. …".
+    const fragment = maskedKey(FAKE_UPSTREAM_KEY);
+    const res = await fetch(`${gw.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${gw.key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'gpt-test', messages: [{ role: 'user', content: uniqueText('refused', '#fault=401') }] }),
+    });
+    const text = await res.text();
+    expect(res.status).toBe(502);
+    expect((JSON.parse(text) as { error: unknown }).error).toEqual({
+      message: "upstream oai: the provider refused the gateway's credentials (HTTP 401). The gateway's configuration is at fault, not your API key.",
+      type: 'api_error',
+      param: null,
+      code: 'upstream_auth_error',
+    });
+    expect(text).not.toContain(fragment);
+    expect(text).not.toContain('Incorrect API key');
+    // Nor in the logs: the gateway's (pino) and the worker's, which logs each failed attempt.
+    await waitUntil('the request log line', async () => logs.text().includes('"errorType":"upstream_auth_error"'));
+    expect(sdkLog.some((line) => line.includes('Activity failed'))).toBe(true);
+    for (const log of [logs.text(), sdkLog.join('\n')]) {
+      expect(log).not.toContain(fragment);
+      expect(log).not.toContain('Incorrect API key');
+    }
+  });
+
+  it("passes an upstream 400's own message on, as before", async () => {
+    const err = await gw.openai.chat.completions
+      .create({ model: 'gpt-test', messages: [{ role: 'user', content: uniqueText('too long', '#fault=context') }] })
+      .catch((e: unknown) => e);
+    expect(err).toMatchObject({ status: 400, code: 'context_length_exceeded', param: 'messages' });
+    expect((err as Error).message).toContain("upstream oai: This model's maximum context length is 128000 tokens.");
   });
 
   it('refuses n > 1 on Anthropic with a clear 400', async () => {

@@ -1,6 +1,11 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import OpenAI from 'openai';
+import { insertCredential } from '../../db/credentials';
 import { issueKey } from '../../db/keys';
+import { secretFingerprint } from '../../secrets/secret-box';
 import { startGateway, type RunningGateway } from '../../server/start-gateway';
 import { startFakeUpstream, type FakeUpstream } from '../fakes';
 import { capturingLogger, waitUntil } from '../support/log-capture';
@@ -23,15 +28,34 @@ describe('provider credentials and their rotation', () => {
   const credentialId = `cred-${randomBytes(4).toString('hex')}`;
   const oldSecret = `sk-upstream-old-${randomBytes(12).toString('hex')}`;
   const newSecret = `sk-upstream-new-${randomBytes(12).toString('hex')}`;
+  /** SWITCHYARD_CREDENTIAL_FILE_DIRS of this gateway: `file:` references may read only here. */
+  const keysDir = mkdtempSync(path.join(tmpdir(), 'switchyard-keys-'));
+  const fileSecret = `sk-upstream-file-${randomBytes(12).toString('hex')}`;
+  const fileCredentialId = `cred-file-${randomBytes(4).toString('hex')}`;
+  /** A credential row written before the reference checks existed, naming a file outside keysDir. */
+  const legacyCredentialId = `cred-legacy-${randomBytes(4).toString('hex')}`;
+  const outsideDir = mkdtempSync(path.join(tmpdir(), 'switchyard-outside-'));
+  const outsideSecret = `sk-not-for-upstream-${randomBytes(12).toString('hex')}`;
 
   beforeAll(async () => {
+    writeFileSync(path.join(keysDir, 'upstream-key'), `${fileSecret}\n`);
+    writeFileSync(path.join(outsideDir, 'secret'), `${outsideSecret}\n`);
+    symlinkSync(path.join(outsideDir, 'secret'), path.join(keysDir, 'link'));
     fake = await startFakeUpstream();
     const base = testConfigFor(fake.url);
     expect(base.providers.size).toBeGreaterThan(0);
     gw = await startGateway({
       config: testConfigFor(fake.url, {
-        providers: { cred: { type: 'openai', base_url: `${fake.url}/v1`, credential: credentialId } },
-        models: { 'cred-test': { deployments: [{ provider: 'cred', model: 'gpt-4o-mini' }] } },
+        providers: {
+          cred: { type: 'openai', base_url: `${fake.url}/v1`, credential: credentialId },
+          'cred-file': { type: 'openai', base_url: `${fake.url}/v1`, credential: fileCredentialId },
+          'cred-legacy': { type: 'openai', base_url: `${fake.url}/v1`, credential: legacyCredentialId },
+        },
+        models: {
+          'cred-test': { deployments: [{ provider: 'cred', model: 'gpt-4o-mini' }] },
+          'cred-file-test': { deployments: [{ provider: 'cred-file', model: 'gpt-4o-mini' }] },
+          'cred-legacy-test': { deployments: [{ provider: 'cred-legacy', model: 'gpt-4o-mini' }] },
+        },
       }),
       databaseUrl: process.env.DATABASE_URL!,
       temporal: { address: process.env.TEMPORAL_ADDRESS!, namespace: process.env.TEMPORAL_NAMESPACE ?? 'default' },
@@ -42,6 +66,7 @@ describe('provider credentials and their rotation', () => {
       workflowBundle: await workflowBundle(),
       masterKey: randomBytes(32),
       credentialCacheTtlMs: 500,
+      credentialFileDirs: [keysDir],
     });
     const key = await issueKey(gw.pool, { name: 'credentials test' });
     client = new OpenAI({ apiKey: key.key, baseURL: `${gw.url}/v1`, maxRetries: 0, timeout: 30_000 });
@@ -140,5 +165,80 @@ describe('provider credentials and their rotation', () => {
     expect(del.status).toBe(200);
     const { rows } = await gw.pool.query('SELECT 1 FROM credential_versions WHERE credential_id = $1 AND sealed IS NOT NULL', [credentialId]);
     expect(rows).toHaveLength(0);
+  });
+
+  /** Expects a 400 `invalid_value` naming `param`, with a message matching `message`. */
+  async function expectRefused(res: Response, param: string, message: RegExp): Promise<void> {
+    const body = (await res.json()) as { error: { message: string; type: string; param: string | null; code: string | null } };
+    expect({ status: res.status, ...body.error, message: undefined }).toEqual({
+      status: 400,
+      type: 'invalid_request_error',
+      param,
+      code: 'invalid_value',
+      message: undefined,
+    });
+    expect(body.error.message).toMatch(message);
+  }
+
+  it('refuses a provider the config does not declare', async () => {
+    const res = await admin('POST', '/admin/credentials', { provider: 'not-configured', secret: `sk-${randomBytes(8).toString('hex')}` });
+    await expectRefused(res, 'provider', /the config declares no provider "not-configured"/);
+    const { rows } = await gw.pool.query('SELECT 1 FROM provider_credentials WHERE provider = $1', ['not-configured']);
+    expect(rows).toHaveLength(0);
+  });
+
+  it("refuses references to the gateway's own secrets and to files outside SWITCHYARD_CREDENTIAL_FILE_DIRS, on create and rotate", async () => {
+    const outside = path.join(outsideDir, 'secret');
+    const escapes = ['file:/etc/shadow', `file:${outside}`, `file:${keysDir}/../${path.basename(outsideDir)}/secret`, `file:${keysDir}/link`];
+    const ownSecrets = [
+      'DATABASE_URL',
+      'SWITCHYARD_ADMIN_TOKEN',
+      'TEMPORAL_API_KEY',
+      'SWITCHYARD_MASTER_KEY',
+      'SWITCHYARD_MASTER_KEY_FILE',
+      'SWITCHYARD_NEW_THING',
+    ];
+    for (const reference of escapes) {
+      await expectRefused(
+        await admin('POST', '/admin/credentials', { provider: 'cred-file', reference }),
+        'reference',
+        /not under a directory listed in SWITCHYARD_CREDENTIAL_FILE_DIRS/,
+      );
+    }
+    for (const name of ownSecrets) {
+      await expectRefused(
+        await admin('POST', '/admin/credentials', { provider: 'cred-file', reference: `env:${name}` }),
+        'reference',
+        /names one of the gateway's own settings/,
+      );
+    }
+    const { rows: stored } = await gw.pool.query('SELECT 1 FROM provider_credentials WHERE provider = $1', ['cred-file']);
+    expect(stored).toHaveLength(0);
+
+    // A file under the directory is accepted, and its content is the key sent upstream.
+    const created = await admin('POST', '/admin/credentials', { id: fileCredentialId, provider: 'cred-file', reference: `file:${keysDir}/upstream-key` });
+    expect(created.status).toBe(201);
+    expect(((await created.json()) as CredentialBody).kind).toBe('file');
+    await client.chat.completions.create({ model: 'cred-file-test', messages: [{ role: 'user', content: 'hello' }] });
+    expect(fake.requests.at(-1)!.headers.authorization).toBe(`Bearer ${fileSecret}`);
+
+    // Rotation takes the same references, and refuses the same ones; nothing is staged.
+    for (const reference of [escapes[1]!, 'env:DATABASE_URL']) {
+      await expectRefused(await admin('POST', `/admin/credentials/${fileCredentialId}/rotate`, { reference, grace_period_seconds: 0 }), 'reference', /./);
+    }
+    const { rows: versions } = await gw.pool.query('SELECT version FROM credential_versions WHERE credential_id = $1', [fileCredentialId]);
+    expect(versions).toHaveLength(1);
+  });
+
+  it('never reads a reference stored before the checks that points outside SWITCHYARD_CREDENTIAL_FILE_DIRS', async () => {
+    const reference = `file:${path.join(outsideDir, 'secret')}`;
+    await insertCredential(gw.pool, {
+      id: legacyCredentialId,
+      provider: 'cred-legacy',
+      version: { kind: 'file', reference, ...secretFingerprint(reference), last4: null },
+    });
+    const err = await client.chat.completions.create({ model: 'cred-legacy-test', messages: [{ role: 'user', content: 'hello' }] }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ status: 502, code: 'upstream_auth_error' });
+    expect(fake.requests.some((r) => JSON.stringify(r.headers).includes(outsideSecret))).toBe(false);
   });
 });

@@ -14,6 +14,8 @@ import { startFakeUpstream, type FakeUpstream } from '../fakes';
 import { TEST_HISTORY_KEYRING } from './history-keys';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
+/** The key the test config's providers send upstream (`FAKE_KEY`): the gateway's own provider secret. */
+export const FAKE_UPSTREAM_KEY = 'fake-upstream-key';
 
 export interface TestGateway {
   readonly url: string;
@@ -96,7 +98,7 @@ export function testConfigFor(fakeUrl: string, overrides: Record<string, unknown
     health_checks: { enabled: false },
     ...overrides,
   };
-  return parseConfig(raw, { FAKE_KEY: 'fake-upstream-key', FAKE_BAD_KEY: 'bad-key' }, 'test config');
+  return parseConfig(raw, { FAKE_KEY: FAKE_UPSTREAM_KEY, FAKE_BAD_KEY: 'bad-key' }, 'test config');
 }
 
 /** Starts a fake upstream and a gateway (api + worker) against the run's Temporal and Postgres. */

@@ -20,7 +20,8 @@ describe('upstream failure → HTTP', () => {
     for (const [type, status, code] of cases) {
       const http = upstreamFailureToHttp(type, 'boom', { provider: 'p1' });
       expect({ status: http.status, code: http.code }).toEqual({ status, code });
-      expect(http.toBody().error.message).toBe('upstream p1: boom');
+      // An auth failure never passes the upstream's message on (below).
+      if (type !== 'ProviderAuth') expect(http.toBody().error.message).toBe('upstream p1: boom');
     }
     // The circuit and deadline failures are checked below; the two gateway refusals are mapped by failureToHttp (below).
     expect(Object.keys(FailureType)).toHaveLength(cases.length + 4);
@@ -45,6 +46,21 @@ describe('upstream failure → HTTP', () => {
   it('turns Retry-After milliseconds into whole seconds', () => {
     expect(upstreamFailureToHttp('ProviderRateLimited', 'slow down', { retryAfterMs: 1500 }).headers).toEqual({ 'retry-after': '2' });
     expect(upstreamFailureToHttp('ProviderRateLimited', 'slow down', { retryAfterMs: 100 }).headers).toEqual({ 'retry-after': '1' });
+  });
+
+  it("never passes an auth failure's message on: it names the provider and status instead", () => {
+    const message = 'Incorrect API key provided: sk-abc1*****************wxyz. You can find your API key at https://platform.openai.com.';
+    const http = failureToHttp('ProviderAuth', message, { failureType: 'ProviderAuth', provider: 'openai-eu', status: 401, code: 'invalid_api_key' });
+    expect(http.toBody().error).toEqual({
+      message: "upstream openai-eu: the provider refused the gateway's credentials (HTTP 401). The gateway's configuration is at fault, not your API key.",
+      type: 'api_error',
+      param: null,
+      code: 'upstream_auth_error',
+    });
+    expect(JSON.stringify(http.toBody())).not.toContain('sk-abc1');
+    // Other upstream refusals keep the upstream's words: they are about the client's request.
+    const bad = failureToHttp('ProviderContextLength', "This model's maximum context length is 128000 tokens.", { provider: 'openai-eu', status: 400 });
+    expect(bad.toBody().error.message).toBe("upstream openai-eu: This model's maximum context length is 128000 tokens.");
   });
 
   it('keeps an upstream 400 code and param', () => {

@@ -2,6 +2,7 @@ import OpenAI from 'openai';
 import type { APIError } from 'openai';
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
 import { startFakeUpstream } from '../../fakes';
+import { maskedKey } from '../../fakes/openai-dialect';
 import type { FakeUpstream } from '../../fakes';
 import { anyRejectionOf, drain, openAiClient, rejectionOf } from './sdk-clients';
 
@@ -66,10 +67,16 @@ describe('OpenAI faults', () => {
     await expect(chat('text A #fault=429x1')).resolves.toBeDefined();
   });
 
-  it('the key bad-key yields 401 invalid_api_key', async () => {
+  it('the key bad-key yields 401 invalid_api_key, quoting the key masked as OpenAI does', async () => {
     const error = await rejectionOf(chat('hello', { apiKey: 'bad-key' }), OpenAI.AuthenticationError);
     expect(error).toMatchObject({ status: 401, type: 'invalid_request_error', code: 'invalid_api_key' });
+    expect(error.message).toContain(`Incorrect API key provided: ${maskedKey('bad-key')}.`);
     expect(upstream.requests[0].headers.authorization).toBe('Bearer bad-key');
+  });
+
+  it('masks a key like OpenAI: its first and last 4 characters around stars', () => {
+    expect(maskedKey('sk-abc123456789wxyz')).toBe('sk-a***********wxyz');
+    expect(maskedKey('bad-key')).toBe('ba****ey');
   });
 
   it.each([

@@ -67,6 +67,12 @@ describe('classifyAnthropicStreamError', () => {
     expect(classifyAnthropicStreamError({ type, message: 'm' }, 'a').failureType).toBe(expected);
   });
 
+  it("drops the wording of an auth error event, which could quote the gateway's key", () => {
+    const classified = classifyAnthropicStreamError({ type: 'authentication_error', message: 'invalid x-api-key sk-ant-api03-abcd…wxyz' }, 'a');
+    expect(classified.failureType).toBe(FailureType.ProviderAuth);
+    expect(classified.message).toBe("the provider refused the gateway's credentials");
+  });
+
   it('invalid_request_error about prompt length → context length', () => {
     expect(classifyAnthropicStreamError({ type: 'invalid_request_error', message: 'prompt is too long' }, 'a').failureType).toBe(
       FailureType.ProviderContextLength,

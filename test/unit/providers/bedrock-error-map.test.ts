@@ -8,7 +8,7 @@ import {
   ValidationException,
 } from '@aws-sdk/client-bedrock-runtime';
 import { FailureType } from '../../../errors/failure-types';
-import { classifyBedrockError, isInputTooLong } from '../../../providers/bedrock/error-map';
+import { classifyBedrockError, classifyBedrockStreamException, isInputTooLong } from '../../../providers/bedrock/error-map';
 
 const metadata = (httpStatusCode: number) => ({ httpStatusCode, requestId: 'req-1', attempts: 1, totalRetryDelay: 0 });
 
@@ -43,7 +43,20 @@ describe('classifyBedrockError', () => {
     [new InternalServerException({ message: 'internal', $metadata: metadata(500) }), FailureType.ProviderServerError],
   ])('%s → %s', (err, expected) => {
     expect(classifyBedrockError(err, 'b').failureType).toBe(expected);
-    expect(classifyBedrockError(err, 'b').message).toBe(err.message);
+    if (expected !== FailureType.ProviderAuth) expect(classifyBedrockError(err, 'b').message).toBe(err.message);
+  });
+
+  it("drops AWS's wording of an auth failure (it may name the gateway's access key), keeping the exception name", () => {
+    const refused = Object.assign(new Error('The security token included in the request is invalid. AccessKeyId AKIAGATEWAYSECRET1'), {
+      name: 'UnrecognizedClientException',
+      $fault: 'client',
+      $metadata: metadata(403),
+    });
+    const classified = classifyBedrockError(refused, 'b');
+    expect(classified.toDetails()).toMatchObject({ failureType: FailureType.ProviderAuth, status: 403, code: 'UnrecognizedClientException' });
+    expect(classified.message).toBe("the provider refused the gateway's credentials (HTTP 403)");
+    const streamed = classifyBedrockStreamException('AccessDeniedException', 'denied for AKIAGATEWAYSECRET1', 'b');
+    expect(streamed.message).not.toContain('AKIA');
   });
 
   it('unmodelled service errors fall back to the HTTP status', () => {
@@ -65,6 +78,8 @@ describe('classifyBedrockError', () => {
     expect(classifyBedrockError(refused, 'b').failureType).toBe(FailureType.ProviderConnection);
     const noCreds = Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' });
     expect(classifyBedrockError(noCreds, 'b').failureType).toBe(FailureType.ProviderAuth);
+    // The SDK's own text, not the upstream's: kept for the operator.
+    expect(classifyBedrockError(noCreds, 'b').message).toBe('Could not load credentials from any providers');
   });
 
   it('isInputTooLong', () => {

@@ -1,6 +1,12 @@
 import { FailureType } from '../../../errors/failure-types';
 import { UpstreamError } from '../../../errors/upstream-error';
-import { failureTypeForStatus, messageOf, transportFailureType, upstreamErrorFromStatus } from '../../../providers/error-classification';
+import {
+  failureTypeForStatus,
+  messageOf,
+  transportFailureType,
+  upstreamErrorFromStatus,
+  upstreamErrorWithoutStatus,
+} from '../../../providers/error-classification';
 import { throwIfAborted, toThrowable } from '../../../providers/upstream-failures';
 
 describe('failureTypeForStatus', () => {
@@ -46,6 +52,17 @@ describe('upstreamErrorFromStatus', () => {
       param: 'messages',
     });
     expect(err.message).toBe('too long');
+  });
+
+  it("replaces an auth failure's message (it can quote the gateway's key) and keeps its status and code", () => {
+    for (const status of [401, 402, 403]) {
+      const err = upstreamErrorFromStatus({ provider: 'p', status, message: 'Incorrect API key provided: sk-abc1****wxyz.', code: 'invalid_api_key' });
+      expect(err.toDetails()).toMatchObject({ failureType: FailureType.ProviderAuth, status, provider: 'p', code: 'invalid_api_key' });
+      expect(err.message).toBe(`the provider refused the gateway's credentials (HTTP ${status})`);
+    }
+    const streamed = upstreamErrorWithoutStatus(FailureType.ProviderAuth, 'invalid x-api-key sk-abc1****wxyz', 'p');
+    expect(streamed.message).toBe("the provider refused the gateway's credentials");
+    expect(upstreamErrorWithoutStatus(FailureType.ProviderServerError, 'Overloaded', 'p').message).toBe('Overloaded');
   });
 
   it('keeps a 5xx a server error even when the message mentions context length', () => {

@@ -114,6 +114,20 @@ describe('classifyOpenAIError', () => {
     expect(classifyOpenAIError(err, 'p').status).toBe(status);
   });
 
+  it("replaces a 401's message, which quotes part of the gateway's key, and keeps a 400's", () => {
+    const refused = APIError.generate(
+      401,
+      { error: { message: 'Incorrect API key provided: sk-abc1*****************wxyz. You can find your API key at …', code: 'invalid_api_key' } },
+      undefined,
+      headers(),
+    );
+    const auth = classifyOpenAIError(refused, 'p');
+    expect(auth.toDetails()).toMatchObject({ failureType: FailureType.ProviderAuth, status: 401, code: 'invalid_api_key' });
+    expect(auth.message).toBe("the provider refused the gateway's credentials (HTTP 401)");
+    const bad = APIError.generate(400, { error: { message: "Invalid value for 'temperature'." } }, undefined, headers());
+    expect(classifyOpenAIError(bad, 'p').message).toBe("Invalid value for 'temperature'.");
+  });
+
   it('503 with Retry-After → rate limited', () => {
     const err = APIError.generate(503, { error: { message: 'busy' } }, undefined, headers({ 'retry-after': '3' }));
     const classified = classifyOpenAIError(err, 'p');

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ConfigError } from '../../../config/load-config';
@@ -56,11 +56,26 @@ describe('loadMasterKey', () => {
 
 describe('resolveReference', () => {
   it('reads env: and file: references', async () => {
-    const file = path.join(mkdtempSync(path.join(tmpdir(), 'ref-')), 'key');
+    const dir = mkdtempSync(path.join(tmpdir(), 'ref-'));
+    const file = path.join(dir, 'key');
     writeFileSync(file, 'from-file\n');
-    expect(await resolveReference('env:K', { K: 'from-env' })).toBe('from-env');
-    expect(await resolveReference(`file:${file}`, {})).toBe('from-file');
-    expect(await resolveReference('env:MISSING', {})).toBeUndefined();
-    expect(await resolveReference('file:/nonexistent/x', {})).toBeUndefined();
+    const policy = { fileDirs: [dir] };
+    expect(await resolveReference('env:K', { env: { K: 'from-env' }, policy })).toBe('from-env');
+    expect(await resolveReference(`file:${file}`, { env: {}, policy })).toBe('from-file');
+    expect(await resolveReference('env:MISSING', { env: {}, policy })).toBeUndefined();
+    expect(await resolveReference(`file:${dir}/nonexistent`, { env: {}, policy })).toBeUndefined();
+  });
+
+  it('reads nothing the policy refuses, e.g. a row stored before it or a link swapped in since', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'ref-'));
+    const outside = path.join(mkdtempSync(path.join(tmpdir(), 'ref-outside-')), 'key');
+    writeFileSync(outside, 'outside\n');
+    symlinkSync(outside, path.join(dir, 'link'));
+    const env = { DATABASE_URL: 'postgres://u:p@db/x', SWITCHYARD_ADMIN_TOKEN: 'admin-token-0123456789' };
+    expect(await resolveReference(`file:${outside}`, { env, policy: { fileDirs: [dir] } })).toBeUndefined();
+    expect(await resolveReference(`file:${dir}/link`, { env, policy: { fileDirs: [dir] } })).toBeUndefined();
+    expect(await resolveReference(`file:${outside}`, { env, policy: { fileDirs: [] } })).toBeUndefined();
+    expect(await resolveReference('env:DATABASE_URL', { env, policy: { fileDirs: [dir] } })).toBeUndefined();
+    expect(await resolveReference('env:SWITCHYARD_ADMIN_TOKEN', { env, policy: { fileDirs: [dir] } })).toBeUndefined();
   });
 });
